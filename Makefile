@@ -1,0 +1,53 @@
+# The two commands of the README: `make run` starts everything, `make test` runs every test.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+SIMULATOR_PORT ?= 8765
+export PORT SIMULATOR_PORT
+
+# Without a DashScope key, everything talks to the bundled simulator.
+ifeq ($(strip $(DASHSCOPE_API_KEY)),)
+PROCFILE := Procfile.offline
+export DASHSCOPE_API_KEY := sk-simulator
+export DASHSCOPE_BASE_URL := http://127.0.0.1:$(SIMULATOR_PORT)/api/v1
+export DASHSCOPE_RESULT_HOSTS := 127.0.0.1
+export DASHSCOPE_SIMULATED := true
+else
+PROCFILE := Procfile
+endif
+
+.PHONY: run test lint format chromium bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+run: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f $(PROCFILE)
+
+# Browser tests use Debian's Chromium; Playwright's own browser download cannot work here.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: $(BIN)/.installed chromium lint
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(BIN)/pytest
+
+bench: $(BIN)/.installed
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf $(VENV) staticfiles var

@@ -1,0 +1,209 @@
+"""The only code that speaks HTTP to DashScope's text-to-image V2 API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import requests
+from urllib3.exceptions import NewConnectionError
+
+from .errors import DashScopeError, DashScopeUnavailable
+
+SUBMIT_PATH = "/services/aigc/text2image/image-synthesis"
+BEIJING = ZoneInfo("Asia/Shanghai")  # DashScope's timestamps are Beijing-local strings
+WAITING_STATUSES = frozenset({"PENDING", "RUNNING", "SUSPENDED"})
+
+
+@dataclass(frozen=True)
+class ImageRequest:
+    model: str
+    prompt: str
+    negative_prompt: str = ""
+    width: int = 1024
+    height: int = 1024
+    n: int = 1
+    seed: int | None = None
+    prompt_extend: bool = True
+    watermark: bool = False
+
+    def body(self) -> dict:
+        task_input = {"prompt": self.prompt}
+        if self.negative_prompt:
+            task_input["negative_prompt"] = self.negative_prompt
+        parameters = {
+            "size": f"{self.width}*{self.height}",
+            "n": self.n,
+            "prompt_extend": self.prompt_extend,
+            "watermark": self.watermark,
+        }
+        if self.seed is not None:
+            parameters["seed"] = self.seed
+        return {"model": self.model, "input": task_input, "parameters": parameters}
+
+
+@dataclass(frozen=True)
+class SubmittedTask:
+    task_id: str
+    status: str
+    request_id: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    """One entry of `output.results`: either a URL or a per-image error."""
+
+    url: str = ""
+    actual_prompt: str = ""
+    code: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class TaskState:
+    task_id: str
+    status: str
+    request_id: str = ""
+    submit_time: datetime | None = None
+    scheduled_time: datetime | None = None
+    end_time: datetime | None = None
+    results: list[ImageResult] = field(default_factory=list)
+    code: str = ""
+    message: str = ""
+    image_count: int = 0
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in WAITING_STATUSES
+
+    @classmethod
+    def from_body(cls, body: dict) -> TaskState:
+        output = body.get("output") or {}
+        return cls(
+            task_id=output.get("task_id", ""),
+            status=output.get("task_status", "UNKNOWN"),
+            request_id=body.get("request_id", ""),
+            submit_time=_parse_time(output.get("submit_time")),
+            scheduled_time=_parse_time(output.get("scheduled_time")),
+            end_time=_parse_time(output.get("end_time")),
+            results=[
+                ImageResult(
+                    url=item.get("url", ""),
+                    actual_prompt=item.get("actual_prompt", ""),
+                    code=item.get("code", ""),
+                    message=item.get("message", ""),
+                )
+                for item in output.get("results") or []
+            ],
+            code=output.get("code", ""),
+            message=output.get("message", ""),
+            image_count=(body.get("usage") or {}).get("image_count", 0),
+        )
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=BEIJING)
+
+
+class DashScopeClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        workspace: str = "",
+        timeout: float = 15.0,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (min(timeout, 5.0), timeout)  # (connect, read)
+        self.session = session or requests.Session()
+        self._headers = {"Authorization": f"Bearer {api_key}"}
+        if workspace:
+            self._headers["X-DashScope-WorkSpace"] = workspace
+
+    def __repr__(self) -> str:  # never show the key
+        return f"<DashScopeClient {self.base_url}>"
+
+    @classmethod
+    def from_settings(cls) -> DashScopeClient:
+        from django.conf import settings
+
+        return cls(
+            settings.DASHSCOPE_BASE_URL,
+            settings.DASHSCOPE_API_KEY,
+            workspace=settings.DASHSCOPE_WORKSPACE,
+            timeout=settings.DASHSCOPE_TIMEOUT,
+        )
+
+    def submit(self, request: ImageRequest) -> SubmittedTask:
+        body = self._call(
+            "POST", SUBMIT_PATH, json=request.body(), headers={"X-DashScope-Async": "enable"}
+        )
+        output = body.get("output") or {}
+        if not output.get("task_id"):
+            # A 200 without a task id: DashScope may or may not have queued it.
+            raise DashScopeUnavailable(
+                "MalformedResponse", "The answer held no task id.", maybe_received=True
+            )
+        return SubmittedTask(
+            task_id=output["task_id"],
+            status=output.get("task_status", "PENDING"),
+            request_id=body.get("request_id", ""),
+        )
+
+    def fetch(self, task_id: str) -> TaskState:
+        return TaskState.from_body(self._call("GET", f"/tasks/{task_id}"))
+
+    def cancel(self, task_id: str) -> None:
+        """Cancel a task; DashScope allows this only while it is PENDING."""
+        self._call("POST", f"/tasks/{task_id}/cancel")
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        headers = {**self._headers, **kwargs.pop("headers", {})}
+        try:
+            response = self.session.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except requests.ConnectTimeout:
+            raise DashScopeUnavailable(
+                "ConnectTimeout", "Could not connect to DashScope in time.", maybe_received=False
+            ) from None
+        except requests.Timeout:
+            raise DashScopeUnavailable(
+                "ReadTimeout", "DashScope did not answer in time.", maybe_received=True
+            ) from None
+        except requests.ConnectionError as exc:
+            refused = _is_connection_refused(exc)
+            raise DashScopeUnavailable(
+                "ConnectionError",
+                "Could not connect to DashScope." if refused else "The connection was broken.",
+                maybe_received=not refused,
+            ) from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.ok:
+            if not isinstance(body, dict):
+                raise DashScopeUnavailable(
+                    "MalformedResponse", "DashScope's answer was not JSON.", maybe_received=True
+                )
+            return body
+        body = body if isinstance(body, dict) else {}
+        raise DashScopeError(
+            body.get("code") or f"HTTP{response.status_code}",
+            body.get("message") or response.reason or "",
+            status=response.status_code,
+            request_id=body.get("request_id", ""),
+        )
+
+
+def _is_connection_refused(exc: requests.ConnectionError) -> bool:
+    """True when the request never left this machine (so it certainly created nothing)."""
+    reason = exc.args[0] if exc.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3's MaxRetryError wraps the cause
+    return isinstance(reason, NewConnectionError)

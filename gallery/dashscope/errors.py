@@ -1,0 +1,96 @@
+"""DashScope's errors as exceptions, and the one place that puts them in a person's words."""
+
+from __future__ import annotations
+
+# Answers that say "not now" rather than "never": back off and try again.
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+# A 429 that will not go away by waiting: the free quota is used up.
+FINAL_CODES = frozenset({"Throttling.AllocationQuota"})
+
+
+class DashScopeError(Exception):
+    """An answer from DashScope that is not a success, or no usable answer at all."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        request_id: str = "",
+        retryable: bool | None = None,
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.request_id = request_id
+        if retryable is None:
+            retryable = status in RETRYABLE_STATUSES and code not in FINAL_CODES
+        self.retryable = retryable
+        super().__init__(f"{code}: {message} (HTTP {status}, request_id {request_id or '-'})")
+
+
+class DashScopeUnavailable(DashScopeError):
+    """No usable answer: a connection error, a timeout or a body that is not JSON.
+
+    `maybe_received` is true when the request may have reached DashScope before things went
+    wrong, so a POST may have created (and will bill) a task we never heard about.
+    """
+
+    def __init__(self, code: str, message: str, *, maybe_received: bool) -> None:
+        super().__init__(code, message, retryable=True)
+        self.maybe_received = maybe_received
+
+
+# Plain words for the codes a person can meet; anything else falls back to DashScope's message.
+EXPLANATIONS = {
+    "DataInspectionFailed": (
+        "DashScope's content check flagged the prompt or the image it made. "
+        "Rephrase the prompt and try again."
+    ),
+    "IPInfringementSuspect": (
+        "DashScope suspects the prompt asks for protected material (a brand, character or "
+        "artwork). Rephrase it and try again."
+    ),
+    "InvalidParameter": "DashScope refused one of the settings.",
+    "InvalidApiKey": (
+        "The DashScope API key is wrong, or belongs to another region. Ask an administrator "
+        "to check DASHSCOPE_API_KEY and DASHSCOPE_BASE_URL."
+    ),
+    "Arrearage": (
+        "The Alibaba Cloud account is overdue, so DashScope refuses new work. "
+        "Ask an administrator to top it up."
+    ),
+    "AccessDenied": "This account has no access to the model. Ask an administrator.",
+    "AccessDenied.Unpurchased": "This account has not activated the model. Ask an administrator.",
+    "Model.AccessDenied": "This account has no access to the model. Ask an administrator.",
+    "Workspace.AccessDenied": "The API key has no access to the configured workspace.",
+    "ModelNotFound": "DashScope does not know this model.",
+    "Throttling.AllocationQuota": (
+        "The account's image quota is used up. Ask an administrator to raise it."
+    ),
+    "InternalError": "DashScope had an internal error. Try again.",
+    "InternalError.Algo": "DashScope's image model failed on this request. Try again.",
+    "InternalError.Timeout": "DashScope timed out making this image. Try again.",
+    "SubmitOutcomeUnknown": (
+        "The connection to DashScope broke while the request was being sent, so it is unknown "
+        "whether DashScope received it. It was not resent, so you are not charged twice; "
+        "try again if no images appear."
+    ),
+    "TimedOut": "DashScope did not finish this generation in time.",
+    "UNKNOWN": "DashScope no longer knows this task (task ids expire after 24 hours).",
+    "Canceled": "The generation was cancelled.",
+    "DownloadFailed": "The image was made but could not be downloaded from DashScope.",
+    "ResultExpired": (
+        "The image was made, but its link expired before it could be downloaded "
+        "(DashScope keeps results for 24 hours)."
+    ),
+}
+
+
+def explain(code: str, message: str = "") -> str:
+    """A sentence a person understands for a DashScope (or pipeline) error code."""
+    words = EXPLANATIONS.get(code) or EXPLANATIONS.get(code.split(".")[0])
+    if words and message and code == "InvalidParameter":
+        return f"{words} ({message})"
+    return words or message or f"DashScope reported {code}."

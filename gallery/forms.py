@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from django import forms
+
+from .dashscope.catalog import (
+    DEFAULT_MODEL,
+    MODELS,
+    N_MAX,
+    NEGATIVE_PROMPT_MAX,
+    SEED_MAX,
+    SIZE_PRESETS,
+)
+from .models import Generation
+
+CUSTOM_SIZE = "custom"
+SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is checked in clean()
+
+
+def _size_value(width: int, height: int) -> str:
+    return f"{width}*{height}"
+
+
+class GenerationForm(forms.ModelForm):
+    model = forms.ChoiceField(
+        choices=[(m.name, m.label) for m in MODELS.values()],
+        initial=DEFAULT_MODEL,
+        help_text="Each model has its own prompt and size limits, shown below.",
+    )
+    prompt = forms.CharField(
+        widget=forms.Textarea(
+            attrs={"rows": 4, "placeholder": "A lighthouse at dawn, oil painting"}
+        ),
+        max_length=max(m.prompt_max for m in MODELS.values()),
+        strip=True,
+    )
+    negative_prompt = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "blurry, text, watermark"}),
+        max_length=NEGATIVE_PROMPT_MAX,
+        required=False,
+        strip=True,
+        help_text=f"What to keep out of the image (up to {NEGATIVE_PROMPT_MAX} characters).",
+    )
+    size = forms.ChoiceField(
+        choices=[(_size_value(w, h), f"{w}×{h}") for w, h in SIZE_PRESETS]
+        + [(CUSTOM_SIZE, "Custom…")],
+        initial=_size_value(1024, 1024),
+    )
+    width = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
+    height = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
+    n = forms.IntegerField(
+        label="Images",
+        min_value=1,
+        max_value=N_MAX,
+        initial=1,
+        help_text=f"1–{N_MAX}; each image is billed.",
+    )
+    seed = forms.IntegerField(
+        min_value=0,
+        max_value=SEED_MAX,
+        required=False,
+        help_text="Leave empty for a random seed; image i uses seed + i.",
+    )
+    prompt_extend = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Let DashScope extend the prompt",
+        help_text="An LLM rewrites the prompt first (a few seconds slower).",
+    )
+    watermark = forms.BooleanField(
+        required=False, initial=False, label="Add the “AI生成” watermark"
+    )
+
+    class Meta:
+        model = Generation
+        fields = [
+            "model",
+            "prompt",
+            "negative_prompt",
+            "n",
+            "seed",
+            "prompt_extend",
+            "watermark",
+        ]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        model = MODELS.get(data.get("model", ""))
+        if model is None:
+            return data
+        prompt = data.get("prompt", "")
+        if len(prompt) > model.prompt_max:
+            self.add_error(
+                "prompt",
+                f"{model.label} takes at most {model.prompt_max} characters; "
+                f"this prompt has {len(prompt)}.",
+            )
+        size = data.get("size")
+        if size == CUSTOM_SIZE:
+            width, height = data.get("width"), data.get("height")
+            if not width or not height:
+                if "width" not in self.errors and "height" not in self.errors:
+                    self.add_error("width", "Enter both width and height for a custom size.")
+                return data
+            size_field = "width"
+        elif size:
+            width, height = (int(side) for side in size.split("*"))
+            size_field = "size"
+        else:
+            return data
+        problem = model.size_error(width, height)
+        if problem:
+            self.add_error(size_field, problem)
+        else:
+            self.instance.width, self.instance.height = width, height
+        return data

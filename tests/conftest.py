@@ -1,0 +1,51 @@
+import pytest
+
+from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
+
+TEST_KEY = "sk-test-0123456789abcdef"
+
+
+@pytest.fixture
+def simulator():
+    """A DashScope simulator on a free loopback port, with quick task timings."""
+    server = SimulatorServer(config=SimulatorConfig(pending_seconds=0.2, running_seconds=0.5))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def dashscope(simulator, settings, tmp_path, monkeypatch):
+    """Point the app at the simulator, store files in a temporary folder, run q2 jobs inline."""
+    from django_q.conf import Conf
+
+    settings.DASHSCOPE_BASE_URL = simulator.base_url
+    settings.DASHSCOPE_API_KEY = TEST_KEY
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    monkeypatch.setattr(Conf, "SYNC", True)
+    return simulator
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("alice", password="wonderland-2026")
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user("bob", password="builder-2026")
+
+
+def make_generation(owner, **fields):
+    from gallery.models import Generation
+
+    defaults = {
+        "model": "wanx2.1-t2i-turbo",
+        "prompt": "a lighthouse at dawn",
+        "width": 1024,
+        "height": 1024,
+        "n": 1,
+        "seed": 42,
+    }
+    return Generation.objects.create(owner=owner, **{**defaults, **fields})

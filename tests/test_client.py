@@ -1,0 +1,191 @@
+"""The DashScope client against the simulator, over real HTTP."""
+
+import socket
+import time
+
+import pytest
+
+from gallery.dashscope.client import DashScopeClient, ImageRequest
+from gallery.dashscope.errors import DashScopeError, DashScopeUnavailable
+
+from .conftest import TEST_KEY
+
+REQUEST = ImageRequest(model="wanx2.1-t2i-turbo", prompt="a red kite over the sea", seed=7, n=2)
+
+
+@pytest.fixture
+def client(simulator):
+    return DashScopeClient(simulator.base_url, TEST_KEY, timeout=2.0)
+
+
+def wait_until_done(client, task_id, seconds=5.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        state = client.fetch(task_id)
+        if not state.is_waiting:
+            return state
+        time.sleep(0.1)
+    raise AssertionError("task did not finish")
+
+
+def test_it_submits_and_fetches_a_task_to_success(client):
+    task = client.submit(REQUEST)
+    assert task.status == "PENDING" and task.task_id and task.request_id
+
+    state = wait_until_done(client, task.task_id)
+
+    assert state.status == "SUCCEEDED"
+    assert [bool(r.url) for r in state.results] == [True, True]
+    assert state.image_count == 2
+    assert state.submit_time <= state.scheduled_time <= state.end_time
+    assert state.results[0].actual_prompt  # prompt_extend is on by default
+
+
+def test_it_sends_every_parameter(client, simulator):
+    request = ImageRequest(
+        model="wan2.2-t2i-flash",
+        prompt="a quiet harbour",
+        negative_prompt="people",
+        width=768,
+        height=1152,
+        n=1,
+        seed=99,
+        prompt_extend=False,
+        watermark=True,
+    )
+    task = client.submit(request)
+    recorded = simulator.stats()["tasks"][task.task_id]
+    assert recorded["model"] == "wan2.2-t2i-flash"
+    assert recorded["n"] == 1
+    state = wait_until_done(client, task.task_id)
+    assert state.results[0].actual_prompt == ""  # no rewrite without prompt_extend
+
+
+def test_it_reads_a_failed_task(client):
+    task = client.submit(ImageRequest(model="wanx2.1-t2i-turbo", prompt="nsfw-output please"))
+    state = wait_until_done(client, task.task_id)
+    assert (state.status, state.code) == ("FAILED", "DataInspectionFailed")
+    assert state.message
+
+
+def test_it_reads_a_partial_failure(client, simulator):
+    simulator.config.partial_failure = True
+    state = wait_until_done(client, client.submit(REQUEST).task_id)
+    assert state.status == "SUCCEEDED"
+    assert state.results[0].url and not state.results[1].url
+    assert state.results[1].code == "InternalError.Timeout"
+    assert state.image_count == 1
+
+
+def test_an_unknown_task_id_answers_unknown(client):
+    state = client.fetch("00000000-0000-0000-0000-000000000000")
+    assert state.status == "UNKNOWN" and not state.is_waiting
+
+
+def test_it_cancels_a_pending_task_only(client, simulator):
+    simulator.config.pending_seconds = 5
+    task = client.submit(REQUEST)
+    client.cancel(task.task_id)
+    assert client.fetch(task.task_id).status == "CANCELED"
+    with pytest.raises(DashScopeError) as caught:
+        client.cancel(task.task_id)
+    assert caught.value.code == "UnsupportedOperation"
+    assert not caught.value.retryable
+
+
+@pytest.mark.parametrize(
+    ("change", "request_", "status", "code", "retryable"),
+    [
+        ({}, ImageRequest(model="no-such-model", prompt="x"), 400, "InvalidParameter", False),
+        (
+            {},
+            ImageRequest(model="wanx2.1-t2i-turbo", prompt="x", width=2000),
+            400,
+            "InvalidParameter",
+            False,
+        ),
+        (
+            {},
+            ImageRequest(model="wanx2.1-t2i-turbo", prompt="a forbidden thing"),
+            400,
+            "DataInspectionFailed",
+            False,
+        ),
+        ({"valid_keys": ["sk-other"]}, REQUEST, 401, "InvalidApiKey", False),
+        ({"arrearage": True}, REQUEST, 400, "Arrearage", False),
+        ({"error_rate_5xx": 1.0}, REQUEST, 500, "InternalError", True),
+    ],
+)
+def test_error_answers_become_typed_exceptions(
+    client, simulator, change, request_, status, code, retryable
+):
+    for name, value in change.items():
+        setattr(simulator.config, name, value)
+    with pytest.raises(DashScopeError) as caught:
+        client.submit(request_)
+    error = caught.value
+    assert (error.status, error.code, error.retryable) == (status, code, retryable)
+    assert error.message and error.request_id
+    assert code in str(error)
+
+
+def test_concurrency_throttling_is_retryable(client, simulator):
+    simulator.config.pending_seconds = 5
+    simulator.config.submit_rate = 0
+    client.submit(REQUEST)
+    client.submit(REQUEST)
+    with pytest.raises(DashScopeError) as caught:
+        client.submit(REQUEST)
+    assert (caught.value.status, caught.value.code) == (429, "Throttling")
+    assert caught.value.retryable
+
+
+def test_submit_rate_throttling_is_retryable(client, simulator):
+    simulator.config.concurrency_limit = 100
+    with pytest.raises(DashScopeError) as caught:
+        for _ in range(5):
+            client.submit(REQUEST)
+    assert (caught.value.status, caught.value.code) == (429, "Throttling.RateQuota")
+    assert caught.value.retryable
+
+
+def test_a_slow_answer_times_out_and_may_have_been_received(simulator):
+    simulator.config.slow_rate, simulator.config.slow_seconds = 1.0, 2.0
+    client = DashScopeClient(simulator.base_url, TEST_KEY, timeout=0.5)
+    with pytest.raises(DashScopeUnavailable) as caught:
+        client.submit(REQUEST)
+    assert caught.value.code == "ReadTimeout"
+    assert caught.value.maybe_received and caught.value.retryable
+
+
+def test_a_reset_connection_may_have_been_received(client, simulator):
+    simulator.config.reset_rate = 1.0
+    with pytest.raises(DashScopeUnavailable) as caught:
+        client.fetch("any")
+    assert caught.value.maybe_received
+
+
+def test_a_refused_connection_was_certainly_not_received():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again before the client connects
+    client = DashScopeClient(f"http://127.0.0.1:{port}/api/v1", TEST_KEY, timeout=1.0)
+    with pytest.raises(DashScopeUnavailable) as caught:
+        client.submit(REQUEST)
+    assert caught.value.code == "ConnectionError"
+    assert not caught.value.maybe_received
+
+
+def test_a_malformed_answer_is_retryable(client, simulator):
+    simulator.config.malformed_rate = 1.0
+    with pytest.raises(DashScopeUnavailable) as caught:
+        client.fetch("any")
+    assert caught.value.code == "MalformedResponse"
+
+
+def test_the_key_never_shows_in_errors_or_repr(simulator):
+    client = DashScopeClient(simulator.base_url, TEST_KEY, timeout=1.0)
+    simulator.config.valid_keys = ["sk-other"]
+    with pytest.raises(DashScopeError) as caught:
+        client.submit(REQUEST)
+    assert TEST_KEY not in str(caught.value) + repr(caught.value) + repr(client)

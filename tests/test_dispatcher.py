@@ -1,0 +1,256 @@
+"""The submit/poll/download pipeline against the simulator, q2 jobs run inline."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django_q.models import Failure
+from PIL import Image
+
+from gallery import polling
+from gallery.dashscope.client import DashScopeClient
+from gallery.dispatcher import LEASE_NAME, Dispatcher
+from gallery.models import Generation, Lease
+
+from .conftest import TEST_KEY, make_generation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = Generation.Status
+
+
+def run_dispatcher(seconds=15.0):
+    Dispatcher().run(max_seconds=seconds)
+    assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
+
+
+def test_it_takes_a_generation_from_the_queue_to_stored_images(dashscope, user):
+    generation = make_generation(user, n=2, seed=42)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED
+    assert generation.task_id and generation.request_id
+    assert generation.created_at <= generation.submitted_at <= generation.completed_at
+    assert generation.started_at <= generation.finished_at
+    assert generation.actual_prompt and generation.image_count == 2
+    images = list(generation.images.all())
+    assert [(i.index, i.seed, i.width, i.height) for i in images] == [
+        (0, 42, 1024, 1024),
+        (1, 43, 1024, 1024),
+    ]
+    for image in images:
+        with image.original.open("rb") as f, Image.open(f) as picture:
+            assert (picture.format, picture.size) == ("PNG", (1024, 1024))
+        assert image.bytes == image.original.size
+        with image.thumbnail.open("rb") as f, Image.open(f) as thumb:
+            assert thumb.format == "WEBP" and max(thumb.size) == 384
+    assert dashscope.stats()["submits"] == 1
+
+
+def test_it_keeps_the_images_that_succeeded_in_a_partial_failure(dashscope, user):
+    dashscope.config.partial_failure = True
+    generation = make_generation(user, n=3)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED
+    images = list(generation.images.all())
+    assert [bool(i.original) for i in images] == [True, True, False]
+    assert images[2].error_code == "InternalError.Timeout"
+    assert "timed out" in images[2].error_text
+    assert generation.image_count == 2
+
+
+@pytest.mark.parametrize(
+    ("prompt", "code", "words"),
+    [
+        ("a forbidden scene", "DataInspectionFailed", "content check"),
+        ("nsfw-output please", "DataInspectionFailed", "content check"),
+    ],
+)
+def test_a_flagged_prompt_ends_failed_in_plain_words(dashscope, user, prompt, code, words):
+    generation = make_generation(user, prompt=prompt)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.FAILED
+    assert generation.error_code == code
+    assert words in generation.error_text
+    assert not generation.images.exists()
+
+
+def test_a_final_error_ends_failed_with_dashscopes_code(dashscope, user):
+    dashscope.config.arrearage = True
+    generation = make_generation(user)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "Arrearage")
+    assert "overdue" in generation.error_text
+
+
+def test_it_never_has_more_tasks_at_dashscope_than_the_limit(dashscope, user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 2
+    dashscope.config.submit_rate = 0
+    generations = [make_generation(user, prompt=f"tile {i}") for i in range(6)]
+
+    run_dispatcher(30)
+
+    stats = dashscope.stats()
+    assert stats["max_concurrent"] == 2
+    assert stats["submits"] == 6 and not stats["rejected"]
+    assert all(
+        g.status == Status.SUCCEEDED
+        for g in Generation.objects.filter(pk__in=[g.pk for g in generations])
+    )
+
+
+def test_it_shares_the_slots_fairly_between_users(dashscope, user, other_user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 1
+    early = [make_generation(user, prompt=f"alice {i}") for i in range(3)]
+    late = make_generation(other_user, prompt="bob 0")
+
+    run_dispatcher(30)
+
+    order = [
+        t["prompt"]
+        for t in sorted(dashscope.stats()["tasks"].values(), key=lambda t: t["submitted_at"])
+    ]
+    assert order[:2] == ["alice 0", "bob 0"]
+    assert len(early) + 1 == Generation.objects.filter(status=Status.SUCCEEDED).count() and late
+
+
+def test_throttling_answers_are_retried_with_backoff(dashscope, user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 3  # more than the simulator allows, to provoke 429s
+    dashscope.config.concurrency_limit = 1
+    dashscope.config.submit_rate = 0
+    for i in range(3):
+        make_generation(user, prompt=f"busy {i}")
+
+    run_dispatcher(40)
+
+    assert Generation.objects.filter(status=Status.SUCCEEDED).count() == 3
+    assert dashscope.stats()["rejected"].get("Throttling", 0) >= 1
+    assert dashscope.stats()["submits"] == 3
+    assert max(Generation.objects.values_list("submit_attempts", flat=True)) > 1
+
+
+def test_a_submit_whose_outcome_is_unknown_is_never_resent(dashscope, user, settings):
+    settings.DASHSCOPE_TIMEOUT = 0.5
+    dashscope.config.slow_rate, dashscope.config.slow_seconds = 1.0, 1.0
+    generation = make_generation(user)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "SubmitOutcomeUnknown")
+    assert "not charged twice" in generation.error_text
+    assert generation.submit_attempts == 1
+
+
+def test_a_dispatcher_killed_while_submitting_leads_to_no_resubmit(dashscope, user):
+    generation = make_generation(
+        user, status=Status.SUBMITTING, next_check_at=timezone.now() - timedelta(seconds=1)
+    )
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "SubmitOutcomeUnknown")
+    assert dashscope.stats()["submits"] == 0
+
+
+def test_a_dispatcher_killed_while_polling_resumes_by_task_id(dashscope, user):
+    generation = make_generation(user)
+    task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
+    generation.transition(
+        Status.QUEUED,
+        status=Status.PENDING,
+        task_id=task.task_id,
+        submitted_at=timezone.now(),
+        next_check_at=timezone.now(),
+    )
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED and generation.images.count() == 1
+    assert dashscope.stats()["submits"] == 1
+
+
+def test_a_lost_download_job_is_started_again(dashscope, user):
+    generation = make_generation(user)
+    run_dispatcher()
+    generation.refresh_from_db()
+    # Rewind to "finished at DashScope, download job lost": the URLs are still valid.
+    state = DashScopeClient(dashscope.base_url, TEST_KEY).fetch(generation.task_id)
+    generation.images.all().delete()
+    generation.transition(
+        Status.SUCCEEDED,
+        status=Status.DOWNLOADING,
+        results=[{"url": r.url} for r in state.results],
+        next_check_at=timezone.now() - timedelta(seconds=1),
+    )
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED and generation.images.count() == 1
+
+
+def test_an_expired_result_url_is_reported_in_plain_words(dashscope, user):
+    dashscope.config.url_ttl_seconds = 0
+    generation = make_generation(user)
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "ResultExpired")
+    assert "expired before it could be downloaded" in generation.error_text
+
+
+def test_a_task_stuck_past_its_max_age_ends_failed_and_keeps_its_task_id(dashscope, user, settings):
+    settings.GENERATION_MAX_AGE = 60
+    long_ago = timezone.now() - timedelta(minutes=5)
+    generation = make_generation(
+        user,
+        status=Status.RUNNING,
+        task_id="lost-task",
+        submitted_at=long_ago,
+        next_check_at=timezone.now() + timedelta(minutes=5),
+    )
+
+    run_dispatcher(2)
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "TimedOut")
+    assert generation.task_id == "lost-task"
+
+
+def test_only_one_dispatcher_runs_at_a_time(dashscope, user):
+    Lease.acquire(LEASE_NAME, "someone-else", ttl=30)
+    generation = make_generation(user)
+
+    run_dispatcher(2)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.QUEUED
+
+
+def test_it_spends_no_more_queries_per_task_than_the_sdk(dashscope, user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 4
+    dashscope.config.submit_rate = 0
+    dashscope.config.running_jitter = 0.4
+    for i in range(8):
+        make_generation(user, prompt=f"count {i}")
+
+    run_dispatcher(30)
+
+    stats = dashscope.stats()
+    for task_id, task in stats["tasks"].items():
+        allowed = polling.sdk_queries_until(task["ended_at"] - task["submitted_at"])
+        assert stats["gets_by_task"][task_id] <= allowed

@@ -1,0 +1,140 @@
+"""wanxweb settings: everything comes from environment variables, with safe local defaults."""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"  # local database and stored images; never committed
+VAR_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+
+SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "gallery",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "wanxweb.urls"
+WSGI_APPLICATION = "wanxweb.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "gallery.context_processors.dashscope_mode",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE: a deferred transaction that later wants the write lock can deadlock past the
+    # busy timeout; WAL lets the web process read while the worker writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory, so a real qcluster process in the tests shares the test database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "gallery:home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+# Stored images are private: they are served only through a view that checks permission,
+# so MEDIA_ROOT is never exposed under a public URL.
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+# django-q2. `timeout` must exceed the dispatcher's loop (55 s) and `retry` must exceed
+# `timeout`, or the broker hands a still-running task out again.
+Q_CLUSTER = {
+    "name": "wanxweb",
+    "workers": env.int("Q_WORKERS", default=2),
+    "timeout": 90,
+    "retry": 120,
+    "max_attempts": 3,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 1,
+    "save_limit": 500,
+    "orm": "default",
+    "sync": env.bool("Q_SYNC", default=False),
+}
+
+# DashScope. Without an API key the app talks to the bundled simulator (see README).
+DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
+DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1")
+DASHSCOPE_WORKSPACE = env("DASHSCOPE_WORKSPACE", default="")
+# Host suffixes result images may be downloaded from (DashScope's OSS buckets by default).
+DASHSCOPE_RESULT_HOSTS = env.list("DASHSCOPE_RESULT_HOSTS", default=["aliyuncs.com"])
+DASHSCOPE_SIMULATED = env.bool("DASHSCOPE_SIMULATED", default=False)
+DASHSCOPE_TIMEOUT = env.float("DASHSCOPE_TIMEOUT", default=15.0)
+# Per Alibaba Cloud account and model, shared by every key: queue here, submit when free.
+DASHSCOPE_CONCURRENCY = env.int("DASHSCOPE_CONCURRENCY", default=2)
+DASHSCOPE_SUBMIT_RATE = env.float("DASHSCOPE_SUBMIT_RATE", default=2.0)
+DASHSCOPE_QUERY_RATE = env.float("DASHSCOPE_QUERY_RATE", default=15.0)  # DashScope allows 20/s
+
+# A record that makes no progress for this long ends FAILED (its task id kept for re-checks).
+GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", default=30 * 60)
+IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
+THUMBNAIL_SIZE = env.int("THUMBNAIL_SIZE", default=384)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+}
