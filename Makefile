@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 SIMULATOR_PORT ?= 8765
-export PORT SIMULATOR_PORT
+# Not $PORT: honcho gives each process its own PORT.
+export WEB_PORT := $(PORT)
+export SIMULATOR_PORT
 
 # Without a DashScope key, everything talks to the bundled simulator.
 ifeq ($(strip $(DASHSCOPE_API_KEY)),)

@@ -79,7 +79,7 @@ class Dispatcher:
             lambda: RateLimiter(settings.DASHSCOPE_SUBMIT_RATE)
         )
         self.query_limiter = RateLimiter(settings.DASHSCOPE_QUERY_RATE)
-        self.earliest_end: dict[str, tuple[float, float]] = {}  # model -> (computed at, seconds)
+        self.windows: dict[str, tuple[float, tuple[float, float]]] = {}  # model -> (when, window)
         self.last_sweep = 0.0
 
     # -- the loop ---------------------------------------------------------------------------
@@ -291,6 +291,7 @@ class Dispatcher:
                 next_check_at=self._next_check(record.model, record.submitted_at, now, checks),
             )
         elif state.status == "SUCCEEDED":
+            self.windows.pop(record.model, None)  # learn from this task at once
             if record.transition(
                 waiting,
                 status=Status.DOWNLOADING,
@@ -324,20 +325,20 @@ class Dispatcher:
 
     def _next_check(self, model: str, submitted_at, now, checks: int):
         elapsed = (now - submitted_at).total_seconds()
-        at = polling.next_query_at(elapsed, checks, self._earliest_end(model))
+        at = polling.next_query_at(elapsed, checks, self._expected_window(model))
         return submitted_at + timedelta(seconds=at)
 
-    def _earliest_end(self, model: str) -> float:
-        computed_at, seconds = self.earliest_end.get(model, (0.0, 0.0))
-        if time.monotonic() - computed_at > 10:
+    def _expected_window(self, model: str) -> tuple[float, float]:
+        computed_at, window = self.windows.get(model, (0.0, (0.0, 0.0)))
+        if time.monotonic() - computed_at > 30:
             recent = (
                 Generation.objects.filter(model=model, task_seconds__isnull=False)
                 .order_by("-finished_at")
                 .values_list("task_seconds", flat=True)[: polling.HISTORY]
             )
-            seconds = polling.earliest_end(list(recent))
-            self.earliest_end[model] = (time.monotonic(), seconds)
-        return seconds
+            window = polling.expected_window(list(recent))
+            self.windows[model] = (time.monotonic(), window)
+        return window
 
     # -- the sweep: nothing stays in flight forever -----------------------------------------
 

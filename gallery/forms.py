@@ -44,6 +44,7 @@ class GenerationForm(forms.ModelForm):
         choices=[(_size_value(w, h), f"{w}×{h}") for w, h in SIZE_PRESETS]
         + [(CUSTOM_SIZE, "Custom…")],
         initial=_size_value(1024, 1024),
+        help_text="Choose “Custom…” to use the width and height beside it.",
     )
     width = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
     height = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)

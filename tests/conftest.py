@@ -1,3 +1,9 @@
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
@@ -49,3 +55,41 @@ def make_generation(owner, **fields):
         "seed": 42,
     }
     return Generation.objects.create(owner=owner, **{**defaults, **fields})
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
+    """A real `manage.py qcluster` process on the test database, talking to the simulator."""
+    from django.db import connection
+
+    settings.DASHSCOPE_BASE_URL = simulator.base_url
+    settings.DASHSCOPE_API_KEY = TEST_KEY
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "MEDIA_ROOT": str(media_root),
+        "DASHSCOPE_BASE_URL": simulator.base_url,
+        "DASHSCOPE_API_KEY": TEST_KEY,
+        "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
+        "Q_SYNC": "false",
+    }
+    log = (tmp_path / "qcluster.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # so the whole cluster (its worker processes too) can be killed
+    )
+    yield process
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    log.close()

@@ -1,13 +1,15 @@
+import random
+
 import pytest
 
 from gallery import polling
 
 
-def simulate(duration: float, expected_earliest: float) -> tuple[int, float]:
+def simulate(duration: float, window: tuple[float, float]) -> tuple[int, float]:
     """Query a task that ends `duration` s after submission; return (queries, lag)."""
     elapsed, queries = 0.0, 0
     while True:
-        elapsed = polling.next_query_at(elapsed, queries, expected_earliest)
+        elapsed = polling.next_query_at(elapsed, queries, window)
         queries += 1
         if elapsed >= duration:
             return queries, elapsed - duration
@@ -15,23 +17,39 @@ def simulate(duration: float, expected_earliest: float) -> tuple[int, float]:
 
 def test_the_sdk_schedule_matches_its_documented_sleeps():
     assert polling.SDK_QUERY_TIMES[:12] == [0, 1, 2, 4, 6, 8, 12, 16, 20, 25, 30, 35]
+    assert [polling.sdk_queries_until(s) for s in (0.5, 1.0, 3.0, 4.0, 4.5, 13)] == [
+        2,
+        2,
+        4,
+        4,
+        5,
+        8,
+    ]
 
 
-@pytest.mark.parametrize("earliest", [0.0, 1.0, 2.7, 5.0, 30.0, 200.0])
-@pytest.mark.parametrize("duration", [0.3, 1.0, 2.5, 3.1, 7.9, 10.0, 33.3, 95.0, 180.0])
-def test_it_never_queries_more_than_the_sdk_whatever_the_prediction(duration, earliest):
-    queries, _ = simulate(duration, earliest)
+@pytest.mark.parametrize("window", [(0, 0), (1, 2), (2.7, 5.3), (5, 60), (30, 31), (200, 400)])
+@pytest.mark.parametrize("duration", [0.3, 1.0, 2.5, 3.1, 5.2, 7.9, 10.0, 33.3, 95.0, 180.0])
+def test_it_never_queries_more_than_the_sdk_whatever_the_prediction(duration, window):
+    queries, _ = simulate(duration, window)
     assert queries <= polling.sdk_queries_until(duration)
 
 
-@pytest.mark.parametrize("duration", [2.5, 4.0, 10.0, 40.0, 120.0])
-def test_a_good_prediction_finds_the_task_done_within_half_a_second(duration):
-    earliest = polling.earliest_end([duration] * 10)
-    queries, lag = simulate(duration, earliest)
-    assert lag <= polling.POLL_INTERVAL
-    assert queries <= 3
+@pytest.mark.parametrize(
+    ("low", "high", "max_lag"),
+    [(2.5, 2.5, 0.5), (3.0, 5.0, 1.0), (8.0, 12.0, 1.0), (40.0, 60.0, 1.5)],  # the SDK: up to 5 s
+)
+def test_tasks_inside_the_predicted_window_are_found_done_soon(low, high, max_lag):
+    rng = random.Random(1)
+    window = polling.expected_window([rng.uniform(low, high) for _ in range(20)] + [low, high])
+    for _ in range(200):
+        duration = rng.uniform(low, high)
+        queries, lag = simulate(duration, window)
+        assert lag <= max_lag, duration
+        assert queries <= polling.sdk_queries_until(duration)
 
 
-def test_the_prediction_starts_from_the_fastest_recent_tasks():
-    assert polling.earliest_end([]) == 0.0
-    assert polling.earliest_end([10.0, 3.0, 12.0]) == pytest.approx(3.0 - polling.EARLY_MARGIN)
+def test_the_window_spans_the_recent_tasks_with_a_margin():
+    assert polling.expected_window([]) == (0.0, 0.0)
+    low, high = polling.expected_window([10.0, 3.0, 12.0])
+    assert low == pytest.approx(3.0 - polling.MARGIN)
+    assert high == pytest.approx(12.0 + polling.MARGIN)

@@ -108,7 +108,7 @@ Q_CLUSTER = {
     "max_attempts": 3,
     "ack_failures": True,
     "catch_up": False,
-    "poll": 1,
+    "poll": 0.2,  # how soon a queued download job starts: part of the completion lag
     "save_limit": 500,
     "orm": "default",
     "sync": env.bool("Q_SYNC", default=False),

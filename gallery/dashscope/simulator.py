@@ -636,8 +636,8 @@ def run(options: Mapping[str, Any], announce: Callable[[str], None], log: bool =
     """Serve in the foreground until Ctrl-C, for the CLI and the Django command."""
     server = SimulatorServer(options["host"], options["port"], config_from_options(options))
     server.log_requests = log
-    announce(f"DashScope simulator at {server.base_url}")
     try:
+        announce(f"DashScope simulator at {server.base_url}")
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -1,0 +1,37 @@
+"""The whole pipeline with a real qcluster process and the simulator, created through the view."""
+
+import time
+
+import pytest
+
+from gallery.models import Generation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = Generation.Status
+
+
+def wait_for(condition, seconds=30.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+def test_generations_created_in_the_browser_end_with_stored_images(qcluster, client, user):
+    client.force_login(user)
+    for i in range(3):
+        response = client.post(
+            "/",
+            {"model": "wanx2.1-t2i-turbo", "prompt": f"harbour {i}", "size": "1024*1024", "n": 2},
+        )
+        assert response.status_code == 302
+
+    wait_for(lambda: Generation.objects.filter(status=Status.SUCCEEDED).count() == 3)
+
+    for generation in Generation.objects.all():
+        assert generation.images.exclude(original="").count() == 2
+        response = client.get(f"/g/{generation.pk}/images/0/original/")
+        assert response.status_code == 200
+        assert b"".join(response.streaming_content).startswith(b"\x89PNG")
