@@ -292,6 +292,12 @@ class Dispatcher:
             )
         elif state.status == "SUCCEEDED":
             self.windows.pop(record.model, None)  # learn from this task at once
+            log.debug(
+                "task %s seen done %.2f s after it ended, after %d queries",
+                record.task_id,
+                (now - state.end_time).total_seconds() if state.end_time else -1,
+                checks,
+            )
             if record.transition(
                 waiting,
                 status=Status.DOWNLOADING,

@@ -139,6 +139,27 @@ class Generation(models.Model):
             **changes,
         )
 
+    @property
+    def can_recheck(self) -> bool:
+        return (
+            self.status == self.Status.FAILED
+            and self.error_code == "TimedOut"
+            and bool(self.task_id)
+        )
+
+    def recheck(self) -> bool:
+        """Watch a timed-out task again: DashScope keeps it for 24 h, it may have finished."""
+        return self.can_recheck and self.transition(
+            self.Status.FAILED,
+            status=self.Status.RUNNING,
+            error_code="",
+            error_message="",
+            completed_at=None,
+            submitted_at=timezone.now(),  # a fresh life, so the age limit does not end it at once
+            checks=0,
+            next_check_at=timezone.now(),
+        )
+
     def image_request(self) -> ImageRequest:
         return ImageRequest(
             model=self.model,

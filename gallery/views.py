@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from . import tasks
 from .dashscope.catalog import MODELS
@@ -65,6 +65,17 @@ def _remembered(generation: Generation) -> dict:
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     generation = _get_generation_for_user(request, pk)
     return render(request, "gallery/_card.html", {"generation": generation})
+
+
+@login_required
+@require_POST
+def recheck(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = _get_generation_for_user(request, pk)
+    if generation.recheck():
+        tasks.kick()
+    if request.htmx:
+        return render(request, "gallery/_card.html", {"generation": generation})
+    return redirect(generation)
 
 
 @login_required

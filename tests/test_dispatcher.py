@@ -254,3 +254,18 @@ def test_it_spends_no_more_queries_per_task_than_the_sdk(dashscope, user, settin
     for task_id, task in stats["tasks"].items():
         allowed = polling.sdk_queries_until(task["ended_at"] - task["submitted_at"])
         assert stats["gets_by_task"][task_id] <= allowed
+
+
+def test_a_timed_out_generation_can_be_checked_again_and_recovered(dashscope, user):
+    generation = make_generation(user)
+    task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
+    generation.transition(Status.QUEUED, task_id=task.task_id, submitted_at=timezone.now())
+    generation.fail(Status.QUEUED, "TimedOut")
+
+    assert generation.recheck()
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert generation.status == Status.SUCCEEDED and generation.images.count() == 1
+    assert not generation.error_code
+    assert dashscope.stats()["submits"] == 1
