@@ -10,13 +10,13 @@ export SIMULATOR_PORT
 
 # Without a DashScope key, everything talks to the bundled simulator.
 ifeq ($(strip $(DASHSCOPE_API_KEY)),)
-PROCFILE := Procfile.offline
+PROCESSES := simulator web worker ready
 export DASHSCOPE_API_KEY := sk-simulator
 export DASHSCOPE_BASE_URL := http://127.0.0.1:$(SIMULATOR_PORT)/api/v1
 export DASHSCOPE_RESULT_HOSTS := 127.0.0.1
 export DASHSCOPE_SIMULATED := true
 else
-PROCFILE := Procfile
+PROCESSES := web worker ready
 endif
 
 .PHONY: run test lint format chromium bench clean
@@ -30,7 +30,7 @@ $(BIN)/.installed: pyproject.toml
 run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start -f $(PROCFILE)
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start $(PROCESSES)
 
 # Browser tests use Debian's Chromium; Playwright's own browser download cannot work here.
 chromium:

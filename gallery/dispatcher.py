@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import random
+import signal
+import threading
 import time
 import uuid
 from collections import defaultdict
@@ -81,6 +83,7 @@ class Dispatcher:
         self.query_limiter = RateLimiter(settings.DASHSCOPE_QUERY_RATE)
         self.windows: dict[str, tuple[float, tuple[float, float]]] = {}  # model -> (when, window)
         self.last_sweep = 0.0
+        self.stopping = False
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -88,25 +91,39 @@ class Dispatcher:
         """Work until nothing is active or `max_seconds` pass; no-op if another loop runs."""
         if not Lease.acquire(LEASE_NAME, self.holder, LEASE_TTL):
             return
+        previous_handler = self._stop_on_sigterm()
         deadline = time.monotonic() + max_seconds
         renewed = time.monotonic()
         try:
-            while time.monotonic() < deadline:
+            while not self.stopping and time.monotonic() < deadline:
                 if time.monotonic() - renewed > LEASE_RENEW_EVERY:
                     if not Lease.acquire(LEASE_NAME, self.holder, LEASE_TTL):
                         log.warning("dispatcher lost its lease; stopping")
-                        return
+                        break
                     renewed = time.monotonic()
                 wait_seconds = self.tick()
                 if wait_seconds is None and not self._still_busy_after_release():
-                    return
+                    break
                 self._wait(wait_seconds or 0)
+            # Let calls in flight finish, so a task DashScope accepted has its id saved.
             self._finish_calls()
-            if Generation.objects.active().exists():
+            if not self.stopping and Generation.objects.active().exists():
                 async_task("gallery.tasks.dispatch", task_name="dispatch (continued)")
         finally:
             self.pool.shutdown(wait=True)
             Lease.release(LEASE_NAME, self.holder)
+            if previous_handler is not None:
+                signal.signal(signal.SIGTERM, previous_handler)
+
+    def _stop_on_sigterm(self):
+        """On SIGTERM (a supervisor or Ctrl-C stopping the worker), wind down instead of dying."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+
+        def stop(signum, frame) -> None:
+            self.stopping = True
+
+        return signal.signal(signal.SIGTERM, stop)
 
     def _still_busy_after_release(self) -> bool:
         # Release first, then look once more: a view that created a record after our last look

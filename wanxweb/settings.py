@@ -5,10 +5,12 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"  # local database and stored images; never committed
-VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
+
+# Local state (SQLite database, stored images, the first admin's password); never committed.
+VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
 DEBUG = env.bool("DEBUG", default=False)
@@ -96,7 +98,7 @@ STORAGES = {
 }
 # Stored images are private: they are served only through a view that checks permission,
 # so MEDIA_ROOT is never exposed under a public URL.
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 
 # django-q2. `timeout` must exceed the dispatcher's loop (55 s) and `retry` must exceed
 # `timeout`, or the broker hands a still-running task out again.

@@ -1,0 +1,100 @@
+"""The README's first command: `make run` starts everything, says how to log in, stops on Ctrl-C."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def processes_using(marker: str) -> list[int]:
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker.encode() in environ.read_bytes():
+                found.append(int(environ.parent.name))
+        except OSError:
+            pass
+    return found
+
+
+def read_until(process: subprocess.Popen, pattern: str, seconds: float) -> re.Match:
+    deadline = time.monotonic() + seconds
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        seen.append(line)
+        match = re.search(pattern, line)
+        if match:
+            return match
+    raise AssertionError("no line matched; output was:\n" + "".join(seen))
+
+
+def test_make_run_serves_the_app_with_the_simulator_and_stops_on_ctrl_c(tmp_path):
+    var_dir = tmp_path / "var"
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DASHSCOPE_") and key not in ("DATABASE_URL", "MEDIA_ROOT")
+    }
+    env.update(VAR_DIR=str(var_dir), PORT=str(free_port()), SIMULATOR_PORT=str(free_port()))
+    process = subprocess.Popen(
+        ["make", "--no-print-directory", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        login = read_until(
+            process, r"Open (http://\S+/) and log in as “admin” with password “(\S+)”", 90
+        )
+        url, password = login.groups()
+
+        session = requests.Session()
+        session.get(url + "accounts/login/")
+        page = session.post(
+            url + "accounts/login/",
+            data={
+                "username": "admin",
+                "password": password,
+                "csrfmiddlewaretoken": session.cookies["csrftoken"],
+            },
+        )
+        assert "bundled DashScope simulator" in page.text
+        response = session.post(
+            url,
+            data={
+                "model": "wanx2.1-t2i-turbo",
+                "prompt": "a first light",
+                "size": "1024*1024",
+                "n": 1,
+            },
+            headers={"X-CSRFToken": session.cookies["csrftoken"], "HX-Request": "true"},
+        )
+        card_url = url + "g/{}/card/".format(re.search(r'id="generation-(\d+)"', response.text)[1])
+        deadline = time.monotonic() + 60
+        while "<img" not in (card := session.get(card_url).text):
+            assert time.monotonic() < deadline, card
+            time.sleep(0.5)
+    finally:
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+        output, _ = process.communicate(timeout=30)
+
+    assert "SIGINT received" in output and "SIGKILL" not in output, output
+    time.sleep(0.5)
+    assert processes_using(f"VAR_DIR={var_dir}") == []  # nothing left running
