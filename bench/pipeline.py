@@ -144,18 +144,17 @@ def create(session: requests.Session, prompt: str) -> int:
 
 
 def watch_card(session: requests.Session, pk: int, seen: dict[int, float]) -> None:
-    """Poll the card fragment at its own htmx interval until it shows an image."""
+    """Refresh the card fragment when it asks to (its htmx trigger) until it shows an image."""
     url = f"http://127.0.0.1:{WEB_PORT}/g/{pk}/card/"
     while True:
         html = session.get(url).text
         if "<img" in html:
             seen[pk] = time.time()
             return
-        trigger = re.search(r"every (\d+)(ms|s)", html)
-        if not trigger:
+        delay = re.search(r"load delay:(\d+)ms", html)
+        if not delay:
             return  # terminal without images
-        value, unit = trigger.groups()
-        time.sleep(int(value) / (1000 if unit == "ms" else 1))
+        time.sleep(int(delay[1]) / 1000)
 
 
 def wait_until_done(pks: list[int], timeout: float = 600) -> None:

@@ -140,6 +140,16 @@ class Generation(models.Model):
         )
 
     @property
+    def refresh_after_ms(self) -> int:
+        """When the card should look again: just after the dispatcher's next check of the task."""
+        if self.status == self.Status.DOWNLOADING:
+            return 250  # storing takes a fraction of a second
+        if self.status in (self.Status.PENDING, self.Status.RUNNING) and self.next_check_at:
+            seconds = (self.next_check_at - timezone.now()).total_seconds() + 0.15
+            return round(1000 * min(max(seconds, 0.3), 2.0))
+        return 1000
+
+    @property
     def can_recheck(self) -> bool:
         return (
             self.status == self.Status.FAILED

@@ -1,7 +1,11 @@
 """The card fragment, the detail page and the stored image files: who may see what."""
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import timezone
 
 from gallery.models import GeneratedImage, Generation
 
@@ -62,19 +66,30 @@ def test_a_done_card_shows_thumbnails_linked_to_originals_and_stops_polling(clie
     assert "hx-trigger" not in body
 
 
-def test_an_active_card_polls_its_own_fragment(client, user):
-    generation = make_generation(user, status=Generation.Status.RUNNING)
+def test_an_active_card_looks_again_just_after_the_next_check_of_its_task(client, user):
+    generation = make_generation(
+        user,
+        status=Generation.Status.RUNNING,
+        next_check_at=timezone.now() + timedelta(seconds=1),
+    )
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
-    assert f'hx-get="/g/{generation.pk}/card/"' in body and "every 500ms" in body
-    assert "Running" in body
+    assert f'hx-get="/g/{generation.pk}/card/"' in body and "Running" in body
+    delay = int(re.search(r"load delay:(\d+)ms", body)[1])
+    assert 1000 <= delay <= 1200
+
+
+def test_a_card_being_saved_looks_again_soon(client, user):
+    generation = make_generation(user, status=Generation.Status.DOWNLOADING)
+    client.force_login(user)
+    assert "load delay:250ms" in client.get(f"/g/{generation.pk}/card/").content.decode()
 
 
 def test_a_queued_card_says_it_waits_here_not_at_dashscope(client, user):
     generation = make_generation(user)
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
-    assert "Queued here" in body and "every 1s" in body
+    assert "Queued here" in body and "load delay:1000ms" in body
 
 
 def test_a_failed_card_explains_in_plain_words_and_shows_dashscopes_code(client, user):
