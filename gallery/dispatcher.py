@@ -3,8 +3,9 @@
 One loop runs in the whole deployment (a `Lease` row makes sure). It holds one q2 worker for at
 most a minute and never sleeps inside a task's life: each tick it submits queued records while
 DashScope has a free slot, queries the tasks whose `next_check_at` has come, and hands finished
-tasks to `store_results` jobs. HTTP calls run in a small thread pool; only this thread touches
-the database, so every state change is a conditional update made here.
+tasks to `store_results` jobs. HTTP calls run in a small thread pool. Every state change is a
+conditional update; the one made in a pool thread saves a new task id the moment DashScope
+answers, so a task it accepted is never forgotten, whatever happens to this loop next.
 """
 
 from __future__ import annotations
@@ -22,13 +23,16 @@ from dataclasses import asdict
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max, Min, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from . import polling
-from .dashscope.client import DashScopeClient, TaskState
-from .dashscope.errors import DashScopeError, DashScopeUnavailable
+from . import downloads, polling
+from .dashscope.client import DashScopeClient, SubmittedTask, TaskState
+from .dashscope.errors import DashScopeError
+from .downloads import STORE_DEADLINE
 from .models import Generation, Lease
 
 log = logging.getLogger(__name__)
@@ -42,8 +46,9 @@ LEASE_RENEW_EVERY = 5.0
 RUN_SECONDS = 55.0  # then return the worker; the loop re-queues itself if work remains
 MAX_WAIT = 0.5  # how long a new record can wait before the loop notices it
 SWEEP_EVERY = 5.0
-STORE_DEADLINE = timedelta(seconds=120)  # a download job silent this long is started again
 MAX_SUBMIT_RETRIES = 8  # for server errors; throttling is retried until GENERATION_MAX_AGE
+MAX_UNKNOWN_ANSWERS = 3  # consecutive UNKNOWN answers that end a task
+TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id
 
 
 class RateLimiter:
@@ -105,15 +110,16 @@ class Dispatcher:
                 if wait_seconds is None and not self._still_busy_after_release():
                     break
                 self._wait(wait_seconds or 0)
-            # Let calls in flight finish, so a task DashScope accepted has its id saved.
-            self._finish_calls()
-            if not self.stopping and Generation.objects.active().exists():
-                async_task("gallery.tasks.dispatch", task_name="dispatch (continued)")
         finally:
+            # Let calls in flight finish and apply what they brought.
             self.pool.shutdown(wait=True)
+            self._apply_finished_calls()
             Lease.release(LEASE_NAME, self.holder)
             if previous_handler is not None:
                 signal.signal(signal.SIGTERM, previous_handler)
+        # Only now, with the lease free, can the next loop start.
+        if not self.stopping and Generation.objects.active().exists():
+            async_task("gallery.tasks.dispatch", task_name="dispatch (continued)")
 
     def _stop_on_sigterm(self):
         """On SIGTERM (a supervisor or Ctrl-C stopping the worker), wind down instead of dying."""
@@ -170,14 +176,14 @@ class Dispatcher:
                 outcome = future.result()
             except DashScopeError as error:
                 outcome = error
+            except Exception:
+                # e.g. the database refused the save; the sweep settles the record later
+                log.exception("%s of generation %s failed", kind, record.pk)
+                continue
             if kind == "submit":
                 self._submitted(record, outcome)
             else:
                 self._queried(record, outcome)
-
-    def _finish_calls(self) -> None:
-        wait(self.calls)
-        self._apply_finished_calls()
 
     # -- submitting -------------------------------------------------------------------------
 
@@ -203,7 +209,8 @@ class Dispatcher:
                     break
                 limiter.take()
                 free -= 1
-                future = self.pool.submit(self.client.submit, record.image_request())
+                first_check = polling.next_query_at(0, 0, self._expected_window(model))
+                future = self.pool.submit(self._submit, record, first_check)
                 self.calls[future] = ("submit", record)
 
     def _claim_next(self, waiting, now) -> Generation | None:
@@ -245,29 +252,45 @@ class Dispatcher:
                 return record
         return None
 
+    def _submit(self, record: Generation, first_check: float) -> SubmittedTask:
+        """POST the task, then save its id at once (runs in a pool thread)."""
+        task = self.client.submit(record.image_request())
+        log.info("generation %s submitted as DashScope task %s", record.pk, task.task_id)
+        try:
+            # Also from FAILED: a sweep that gave up on this call too early must not lose it.
+            Generation.objects.filter(pk=record.pk, task_id="").filter(
+                Q(status=Status.SUBMITTING)
+                | Q(status=Status.FAILED, error_code="SubmitOutcomeUnknown")
+            ).update(
+                status=Status.PENDING,
+                task_id=task.task_id,
+                request_id=task.request_id,
+                error_code="",
+                error_message="",
+                completed_at=None,
+                next_check_at=record.submitted_at + timedelta(seconds=first_check),
+            )
+        finally:
+            connection.close()  # this pool thread's own connection
+        return task
+
     def _submitted(self, record: Generation, outcome) -> None:
-        now = timezone.now()
-        if isinstance(outcome, DashScopeUnavailable) and outcome.maybe_received:
+        """Settle a submit that failed (a success was saved by `_submit` itself)."""
+        if not isinstance(outcome, DashScopeError):
+            return
+        if outcome.maybe_received:
             # DashScope may have the task (and bill it): never resend blindly.
             record.fail(Status.SUBMITTING, "SubmitOutcomeUnknown", outcome.message)
-        elif isinstance(outcome, DashScopeError):
-            throttled = outcome.status == 429
-            if outcome.retryable and (throttled or record.submit_attempts < MAX_SUBMIT_RETRIES):
-                record.transition(
-                    Status.SUBMITTING,
-                    status=Status.QUEUED,
-                    next_check_at=now + backoff(record.submit_attempts),
-                )
-            else:
-                record.fail(Status.SUBMITTING, outcome.code, outcome.message)
-        else:
+        elif outcome.retryable and (
+            outcome.status == 429 or record.submit_attempts < MAX_SUBMIT_RETRIES
+        ):
             record.transition(
                 Status.SUBMITTING,
-                status=Status.PENDING,
-                task_id=outcome.task_id,
-                request_id=outcome.request_id,
-                next_check_at=self._next_check(record.model, record.submitted_at, now, 0),
+                status=Status.QUEUED,
+                next_check_at=timezone.now() + backoff(record.submit_attempts),
             )
+        else:
+            record.fail(Status.SUBMITTING, outcome.code, outcome.message)
 
     # -- querying ---------------------------------------------------------------------------
 
@@ -290,21 +313,30 @@ class Dispatcher:
         checks = record.checks + 1
         waiting = [Status.PENDING, Status.RUNNING]
         if isinstance(outcome, DashScopeError):
-            if outcome.retryable:
-                record.transition(
-                    waiting, checks=checks, next_check_at=now + backoff(min(checks, 5))
-                )
-            else:
-                record.fail(waiting, outcome.code, outcome.message)
+            # The task is still at DashScope whatever went wrong with this query (even a
+            # rotated key): keep trying; the age limit ends it, and it can be re-checked.
+            record.transition(waiting, checks=checks, next_check_at=now + backoff(min(checks, 5)))
             return
         state: TaskState = outcome
-        if state.is_waiting or state.status == "UNKNOWN":
-            # UNKNOWN within a task's 24 h is a glitch, not an answer: the age limit ends it.
+        if state.status == "UNKNOWN":
+            # A glitch the first times within the task's 24 h; after that, an answer.
+            unknown = record.unknown_answers + 1
+            if unknown >= MAX_UNKNOWN_ANSWERS or now - record.submitted_at > TASK_LIFETIME:
+                record.fail(waiting, "UNKNOWN", "", checks=checks)
+            else:
+                record.transition(
+                    waiting,
+                    unknown_answers=unknown,
+                    checks=checks,
+                    next_check_at=now + backoff(unknown),
+                )
+        elif state.is_waiting:
             record.transition(
                 waiting,
-                status=Status.RUNNING if state.status == "RUNNING" else record.status,
+                status=Status.RUNNING if state.status == "RUNNING" else Status.PENDING,
                 started_at=state.scheduled_time,
                 checks=checks,
+                unknown_answers=0,
                 next_check_at=self._next_check(record.model, record.submitted_at, now, checks),
             )
         elif state.status == "SUCCEEDED":
@@ -375,17 +407,21 @@ class Dispatcher:
                 "SubmitOutcomeUnknown",
                 "The worker stopped while submitting.",
             )
-        # A store_results job died or was lost by the broker: start it again (it is idempotent).
-        for record in overdue.filter(status=Status.DOWNLOADING):
-            if record.transition(Status.DOWNLOADING, next_check_at=now + STORE_DEADLINE):
-                async_task("gallery.tasks.store_results", record.pk, task_name="store results")
         too_old = now - timedelta(seconds=settings.GENERATION_MAX_AGE)
+        # A store_results job died or was lost by the broker: start it again (it is
+        # idempotent), or, past the age limit, keep what was stored and end the record.
+        for record in overdue.filter(status=Status.DOWNLOADING):
+            if (record.finished_at or record.submitted_at) < too_old:
+                downloads.give_up(record)
+            elif record.transition(Status.DOWNLOADING, next_check_at=now + STORE_DEADLINE):
+                async_task("gallery.tasks.store_results", record.pk, task_name="store results")
         stale = Generation.objects.exclude(pk__in=busy)
         for record in stale.filter(status=Status.QUEUED, created_at__lt=too_old):
             record.fail(Status.QUEUED, "TimedOut", "DashScope stayed too busy to take it.")
-        for record in stale.filter(
-            status__in=[Status.PENDING, Status.RUNNING], submitted_at__lt=too_old
-        ):
+        watched = stale.filter(status__in=[Status.PENDING, Status.RUNNING]).annotate(
+            watched_since=Coalesce("rechecked_at", "submitted_at")
+        )
+        for record in watched.filter(watched_since__lt=too_old):
             record.fail([Status.PENDING, Status.RUNNING], "TimedOut", "")
 
 

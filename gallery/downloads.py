@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import logging
 import time
+from datetime import timedelta
+from fnmatch import fnmatchcase
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -21,7 +23,9 @@ Status = Generation.Status
 
 MAX_PIXELS = 4096 * 4096  # well above any Wan size; larger is a decompression bomb
 MAX_REDIRECTS = 3
-ATTEMPTS = 3
+ATTEMPTS = 3  # quick tries within one job; a job that still fails is run again RETRY_AFTER later
+RETRY_AFTER = timedelta(seconds=30)
+STORE_DEADLINE = timedelta(seconds=120)  # a job silent this long is taken for dead
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -33,13 +37,23 @@ class DownloadError(Exception):
         self.retryable = retryable
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
 def host_allowed(url: str) -> bool:
-    host = (urlsplit(url).hostname or "").lower()
-    return urlsplit(url).scheme in ("http", "https") and any(
-        host == suffix or host.endswith("." + suffix)
-        for suffix in (s.strip().lower().lstrip(".") for s in settings.DASHSCOPE_RESULT_HOSTS)
-        if suffix
-    )
+    """Whether DASHSCOPE_RESULT_HOSTS lets us download `url` (https, except on loopback)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" and not (parts.scheme == "http" and host in LOOPBACK_HOSTS):
+        return False
+    for entry in settings.DASHSCOPE_RESULT_HOSTS:
+        entry = entry.strip().lower().lstrip(".")
+        if "*" in entry:
+            if fnmatchcase(host, entry):
+                return True
+        elif entry and (host == entry or host.endswith("." + entry)):
+            return True
+    return False
 
 
 def fetch_image(url: str) -> bytes:
@@ -100,12 +114,15 @@ def _verify_image(data: bytes) -> None:
 
 def _thumbnail(data: bytes) -> tuple[bytes, str, int, int]:
     """A WebP thumbnail for the gallery, and the original's file extension, width and height."""
-    with Image.open(io.BytesIO(data)) as image:
-        extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
-        size = image.size
-        image.thumbnail((settings.THUMBNAIL_SIZE, settings.THUMBNAIL_SIZE))
-        out = io.BytesIO()
-        image.convert("RGB").save(out, "WEBP", quality=80, method=4)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            extension = {"JPEG": "jpg"}.get(image.format, image.format.lower())
+            size = image.size
+            image.thumbnail((settings.THUMBNAIL_SIZE, settings.THUMBNAIL_SIZE))
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "WEBP", quality=80, method=4)
+    except (OSError, ValueError) as exc:  # damaged pixel data passes verify() but not decoding
+        raise DownloadError("DownloadFailed", f"Not a valid image ({exc}).") from None
     return out.getvalue(), extension, *size
 
 
@@ -127,37 +144,86 @@ def _save(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
-def store_results(generation: Generation) -> None:
-    """Download every image of a DOWNLOADING record, then mark it done. Safe to run twice."""
-    done = set(generation.images.exclude(original="").values_list("index", flat=True)) | set(
-        generation.images.exclude(error_code="").values_list("index", flat=True)
-    )
-    for index, result in enumerate(generation.results):
-        if index in done:
-            continue
-        image = GeneratedImage(
-            generation=generation,
-            index=index,
-            seed=generation.seed + index if generation.seed is not None else None,
-        )
-        if result.get("url"):
-            try:
-                data = _fetch_with_retries(result["url"])
-            except DownloadError as error:
-                log.warning("generation %s image %s: %s", generation.pk, index, error.message)
-                image.error_code, image.error_message = error.code, error.message
-            else:
-                thumbnail, extension, image.width, image.height = _thumbnail(data)
-                prefix = f"generations/{generation.pk}/{index}"
-                image.original.name = _save(f"{prefix}.{extension}", data)
-                image.thumbnail.name = _save(f"{prefix}.thumb.webp", thumbnail)
-                image.bytes = len(data)
-        else:
-            image.error_code = result.get("code") or "Failed"
-            image.error_message = result.get("message", "")
-        GeneratedImage.objects.filter(generation=generation, index=index).delete()
-        image.save()
+def _claim(generation: Generation) -> bool:
+    """Hold the record for this job a while longer; False when another job has taken it over.
 
+    The claim is the record's `next_check_at`: the sweep moves it when it starts another job,
+    so a job that was given up for dead stops at its next step instead of racing the new one.
+    """
+    held_until = timezone.now() + STORE_DEADLINE
+    won = Generation.objects.filter(
+        pk=generation.pk, status=Status.DOWNLOADING, next_check_at=generation.next_check_at
+    ).update(next_check_at=held_until)
+    if won:
+        generation.next_check_at = held_until
+    return bool(won)
+
+
+def _store_image(generation: Generation, index: int, result: dict) -> bool:
+    """Store one result (an image, or DashScope's error for it); False to try again later."""
+    fields = {"seed": generation.seed + index if generation.seed is not None else None}
+    if not result.get("url"):
+        fields.update(
+            error_code=result.get("code") or "Failed", error_message=result.get("message", "")
+        )
+    else:
+        try:
+            data = _fetch_with_retries(result["url"])
+            thumbnail, extension, width, height = _thumbnail(data)
+        except DownloadError as error:
+            log.warning("generation %s image %s: %s", generation.pk, index, error.message)
+            if error.retryable:
+                return False
+            fields.update(error_code=error.code, error_message=error.message)
+        else:
+            prefix = f"generations/{generation.pk}/{index}"
+            fields.update(
+                original=_save(f"{prefix}.{extension}", data),
+                thumbnail=_save(f"{prefix}.thumb.webp", thumbnail),
+                width=width,
+                height=height,
+                bytes=len(data),
+                error_code="",
+                error_message="",
+            )
+    GeneratedImage.objects.update_or_create(generation=generation, index=index, defaults=fields)
+    return True
+
+
+def store_results(generation: Generation) -> None:
+    """Download every image of a DOWNLOADING record, then end it. Safe to run twice."""
+    settled = set(
+        generation.images.exclude(original="", error_code="").values_list("index", flat=True)
+    )
+    all_settled = True
+    for index, result in enumerate(generation.results):
+        if index in settled:
+            continue
+        if not _claim(generation):
+            return
+        all_settled &= _store_image(generation, index, result)
+    if all_settled:
+        _finish(generation)
+    else:  # a passing network problem: the links stay valid for 24 h, try again soon
+        generation.transition(Status.DOWNLOADING, next_check_at=timezone.now() + RETRY_AFTER)
+
+
+def give_up(generation: Generation) -> None:
+    """End a record whose images could not all be stored in time, keeping those that were."""
+    settled = set(
+        generation.images.exclude(original="", error_code="").values_list("index", flat=True)
+    )
+    for index in range(len(generation.results)):
+        if index not in settled:
+            GeneratedImage.objects.update_or_create(
+                generation=generation,
+                index=index,
+                defaults={"error_code": "DownloadFailed", "error_message": "Gave up retrying."},
+            )
+    _finish(generation)
+
+
+def _finish(generation: Generation) -> None:
     images = list(generation.images.all())
     if any(image.original for image in images):
         generation.transition(

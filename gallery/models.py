@@ -45,9 +45,24 @@ class Generation(models.Model):
         Status.DOWNLOADING,
     )
     AT_DASHSCOPE = (Status.SUBMITTING, Status.PENDING, Status.RUNNING)
+    # What is sent to DashScope: ImageRequest's fields.
+    REQUEST_FIELDS = (
+        "model",
+        "prompt",
+        "negative_prompt",
+        "width",
+        "height",
+        "n",
+        "seed",
+        "prompt_extend",
+        "watermark",
+    )
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+    )
+    parent = models.ForeignKey(  # the generation this one was made again from
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
     )
     model = models.CharField(max_length=40, choices=[(m, m) for m in MODELS])
     prompt = models.TextField()
@@ -72,6 +87,8 @@ class Generation(models.Model):
     # When the dispatcher next looks at this record (a poll, a retry, or a stuck-job check).
     next_check_at = models.DateTimeField(null=True, blank=True)
     checks = models.PositiveIntegerField(default=0)  # task queries spent so far
+    unknown_answers = models.PositiveSmallIntegerField(default=0)  # consecutive UNKNOWNs
+    rechecked_at = models.DateTimeField(null=True, blank=True)  # when a person asked to look again
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
     error_message = models.TextField(blank=True)
@@ -151,37 +168,43 @@ class Generation(models.Model):
 
     @property
     def can_recheck(self) -> bool:
+        """A task that ended here as timed out, while DashScope still keeps it (24 h)."""
         return (
             self.status == self.Status.FAILED
             and self.error_code == "TimedOut"
             and bool(self.task_id)
+            and self.submitted_at is not None
+            and timezone.now() - self.submitted_at < timedelta(hours=24)
         )
 
     def recheck(self) -> bool:
-        """Watch a timed-out task again: DashScope keeps it for 24 h, it may have finished."""
+        """Watch a timed-out task again: it may have finished at DashScope since."""
+        now = timezone.now()
         return self.can_recheck and self.transition(
             self.Status.FAILED,
             status=self.Status.RUNNING,
             error_code="",
             error_message="",
             completed_at=None,
-            submitted_at=timezone.now(),  # a fresh life, so the age limit does not end it at once
-            checks=0,
-            next_check_at=timezone.now(),
+            rechecked_at=now,  # the age limit counts from here now
+            unknown_answers=0,
+            next_check_at=now,
+        )
+
+    @property
+    def can_retry(self) -> bool:
+        return self.status in (self.Status.FAILED, self.Status.CANCELED)
+
+    def copy(self) -> Generation:
+        """A new, queued generation with the same parameters, made from this one."""
+        return Generation(
+            owner=self.owner,
+            parent=self,
+            **{name: getattr(self, name) for name in self.REQUEST_FIELDS},
         )
 
     def image_request(self) -> ImageRequest:
-        return ImageRequest(
-            model=self.model,
-            prompt=self.prompt,
-            negative_prompt=self.negative_prompt,
-            width=self.width,
-            height=self.height,
-            n=self.n,
-            seed=self.seed,
-            prompt_extend=self.prompt_extend,
-            watermark=self.watermark,
-        )
+        return ImageRequest(**{name: getattr(self, name) for name in self.REQUEST_FIELDS})
 
 
 class GeneratedImage(models.Model):

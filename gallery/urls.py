@@ -8,6 +8,7 @@ urlpatterns = [
     path("g/<int:pk>/", views.detail, name="detail"),
     path("g/<int:pk>/card/", views.card, name="card"),
     path("g/<int:pk>/recheck/", views.recheck, name="recheck"),
+    path("g/<int:pk>/retry/", views.retry, name="retry"),
     path(
         "g/<int:pk>/images/<int:index>/original/",
         views.image_file,

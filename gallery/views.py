@@ -79,6 +79,17 @@ def recheck(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Try a failed generation again, as a new one made from it (never a silent resubmit)."""
+    generation = _get_generation_for_user(request, pk)
+    if generation.can_retry:
+        generation.copy().save()
+        tasks.kick()
+    return redirect("gallery:home")
+
+
+@login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     generation = _get_generation_for_user(request, pk)

@@ -12,7 +12,19 @@ env = environ.Env()
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-production")
+
+def _local_secret_key() -> str:
+    """A random key kept in VAR_DIR, so a deployment that forgets SECRET_KEY is still safe."""
+    path = VAR_DIR / "secret-key.txt"
+    if not path.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        path.write_text(get_random_secret_key())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = env("SECRET_KEY", default="") or _local_secret_key()
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -120,8 +132,11 @@ Q_CLUSTER = {
 DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
 DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1")
 DASHSCOPE_WORKSPACE = env("DASHSCOPE_WORKSPACE", default="")
-# Host suffixes result images may be downloaded from (DashScope's OSS buckets by default).
-DASHSCOPE_RESULT_HOSTS = env.list("DASHSCOPE_RESULT_HOSTS", default=["aliyuncs.com"])
+# Hosts result images may be downloaded from: suffixes, or patterns with "*" (DashScope's OSS
+# result buckets by default). Only loopback hosts may use plain http.
+DASHSCOPE_RESULT_HOSTS = env.list(
+    "DASHSCOPE_RESULT_HOSTS", default=["dashscope-result-*.aliyuncs.com"]
+)
 DASHSCOPE_SIMULATED = env.bool("DASHSCOPE_SIMULATED", default=False)
 DASHSCOPE_TIMEOUT = env.float("DASHSCOPE_TIMEOUT", default=15.0)
 # Per Alibaba Cloud account and model, shared by every key: queue here, submit when free.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 # Answers that say "not now" rather than "never": back off and try again.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+GATEWAY_STATUSES = frozenset({502, 504})
 # A 429 that will not go away by waiting: the free quota is used up.
 FINAL_CODES = frozenset({"Throttling.AllocationQuota"})
 
@@ -27,6 +28,8 @@ class DashScopeError(Exception):
         if retryable is None:
             retryable = status in RETRYABLE_STATUSES and code not in FINAL_CODES
         self.retryable = retryable
+        # A gateway error can come after the service behind it accepted the request.
+        self.maybe_received = status in GATEWAY_STATUSES
         super().__init__(f"{code}: {message} (HTTP {status}, request_id {request_id or '-'})")
 
 

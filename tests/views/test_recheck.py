@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from django_q.models import OrmQ
 
 from gallery.models import Generation
@@ -9,9 +12,19 @@ pytestmark = pytest.mark.django_db
 Status = Generation.Status
 
 
+def make_timed_out(user, submitted_hours_ago):
+    return make_generation(
+        user,
+        status=Status.FAILED,
+        error_code="TimedOut",
+        task_id="t-1",
+        submitted_at=timezone.now() - timedelta(hours=submitted_hours_ago),
+    )
+
+
 @pytest.fixture
 def timed_out(user):
-    return make_generation(user, status=Status.FAILED, error_code="TimedOut", task_id="t-1")
+    return make_timed_out(user, submitted_hours_ago=1)
 
 
 def test_it_puts_a_timed_out_task_back_under_watch(client, user, timed_out):
@@ -27,6 +40,15 @@ def test_it_puts_a_timed_out_task_back_under_watch(client, user, timed_out):
 def test_a_timed_out_card_offers_the_check(client, user, timed_out):
     client.force_login(user)
     assert "Check again at DashScope" in client.get(f"/g/{timed_out.pk}/card/").content.decode()
+
+
+def test_a_task_older_than_dashscope_keeps_it_cannot_be_rechecked(client, user):
+    expired = make_timed_out(user, submitted_hours_ago=25)
+    client.force_login(user)
+    assert "Check again" not in client.get(f"/g/{expired.pk}/card/").content.decode()
+    client.post(f"/g/{expired.pk}/recheck/")
+    expired.refresh_from_db()
+    assert expired.status == Status.FAILED
 
 
 def test_it_leaves_other_failures_alone(client, user):
