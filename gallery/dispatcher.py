@@ -39,10 +39,6 @@ log = logging.getLogger(__name__)
 Status = Generation.Status
 
 LEASE_NAME = "dispatcher"
-LEASE_TTL = (
-    30.0  # a dead dispatcher's lease lapses after this; the next kick or schedule takes over
-)
-LEASE_RENEW_EVERY = 5.0
 RUN_SECONDS = 55.0  # then return the worker; the loop re-queues itself if work remains
 MAX_WAIT = 0.5  # how long a new record can wait before the loop notices it
 SWEEP_EVERY = 5.0
@@ -89,20 +85,22 @@ class Dispatcher:
         self.windows: dict[str, tuple[float, tuple[float, float]]] = {}  # model -> (when, window)
         self.last_sweep = 0.0
         self.stopping = False
+        # A dead dispatcher's lease lapses after this; the next kick or schedule takes over.
+        self.lease_seconds = settings.DISPATCHER_LEASE_SECONDS
 
     # -- the loop ---------------------------------------------------------------------------
 
     def run(self, max_seconds: float = RUN_SECONDS) -> None:
         """Work until nothing is active or `max_seconds` pass; no-op if another loop runs."""
-        if not Lease.acquire(LEASE_NAME, self.holder, LEASE_TTL):
+        if not Lease.acquire(LEASE_NAME, self.holder, self.lease_seconds):
             return
         previous_handler = self._stop_on_sigterm()
         deadline = time.monotonic() + max_seconds
         renewed = time.monotonic()
         try:
             while not self.stopping and time.monotonic() < deadline:
-                if time.monotonic() - renewed > LEASE_RENEW_EVERY:
-                    if not Lease.acquire(LEASE_NAME, self.holder, LEASE_TTL):
+                if time.monotonic() - renewed > self.lease_seconds / 6:
+                    if not Lease.acquire(LEASE_NAME, self.holder, self.lease_seconds):
                         log.warning("dispatcher lost its lease; stopping")
                         break
                     renewed = time.monotonic()
@@ -136,7 +134,7 @@ class Dispatcher:
         # either sees the lease free (and kicks a new loop) or its record is seen here.
         Lease.release(LEASE_NAME, self.holder)
         if Generation.objects.active().exists():
-            return Lease.acquire(LEASE_NAME, self.holder, LEASE_TTL)
+            return Lease.acquire(LEASE_NAME, self.holder, self.lease_seconds)
         return False
 
     def tick(self) -> float | None:

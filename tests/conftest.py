@@ -63,9 +63,33 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+class QCluster:
+    """A real `manage.py qcluster` process that a test can kill and start again."""
+
+    def __init__(self, env: dict, log_path: Path) -> None:
+        self.env = env
+        self.log = log_path.open("ab")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            cwd=Path(__file__).resolve().parent.parent,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so the whole cluster (its workers too) can be killed
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the cluster and every worker: a crash, not a shutdown."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+
 @pytest.fixture
 def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
-    """A real `manage.py qcluster` process on the test database, talking to the simulator."""
+    """A running qcluster on the test database, talking to the simulator."""
     from django.db import connection
 
     settings.DASHSCOPE_BASE_URL = simulator.base_url
@@ -78,18 +102,11 @@ def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
         "DASHSCOPE_BASE_URL": simulator.base_url,
         "DASHSCOPE_API_KEY": TEST_KEY,
         "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
+        "DISPATCHER_LEASE_SECONDS": "3",  # so a restarted cluster takes over quickly
         "Q_SYNC": "false",
     }
-    log = (tmp_path / "qcluster.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "qcluster"],
-        cwd=Path(__file__).resolve().parent.parent,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,  # so the whole cluster (its worker processes too) can be killed
-    )
-    yield process
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    log.close()
+    cluster = QCluster(env, tmp_path / "qcluster.log")
+    cluster.start()
+    yield cluster
+    cluster.kill()
+    cluster.log.close()

@@ -144,6 +144,8 @@ DASHSCOPE_CONCURRENCY = env.int("DASHSCOPE_CONCURRENCY", default=2)
 DASHSCOPE_SUBMIT_RATE = env.float("DASHSCOPE_SUBMIT_RATE", default=2.0)
 DASHSCOPE_QUERY_RATE = env.float("DASHSCOPE_QUERY_RATE", default=15.0)  # DashScope allows 20/s
 
+# How soon another dispatcher loop may take over from one that died.
+DISPATCHER_LEASE_SECONDS = env.float("DISPATCHER_LEASE_SECONDS", default=30.0)
 # A record that makes no progress for this long ends FAILED (its task id kept for re-checks).
 GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", default=30 * 60)
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
