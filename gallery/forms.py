@@ -10,7 +10,8 @@ from .dashscope.catalog import (
     SEED_MAX,
     SIZE_PRESETS,
 )
-from .models import Generation
+from .models import Generation, Team
+from .permissions import teams_to_create_in
 
 CUSTOM_SIZE = "custom"
 SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is checked in clean()
@@ -70,6 +71,13 @@ class GenerationForm(forms.ModelForm):
     watermark = forms.BooleanField(
         required=False, initial=False, label="Add the “AI生成” watermark"
     )
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        empty_label="Only me",
+        label="Where",
+        help_text="Private, or shared with a team at once.",
+    )
 
     class Meta:
         model = Generation
@@ -81,7 +89,12 @@ class GenerationForm(forms.ModelForm):
             "seed",
             "prompt_extend",
             "watermark",
+            "team",
         ]
+
+    def __init__(self, user, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_to_create_in(user)
 
     def clean(self) -> dict:
         data = super().clean()

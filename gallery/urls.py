@@ -1,6 +1,7 @@
 from django.urls import path
 
-from . import views
+from .views import generations as views
+from .views import teams
 
 app_name = "gallery"
 urlpatterns = [
@@ -9,6 +10,8 @@ urlpatterns = [
     path("g/<int:pk>/card/", views.card, name="card"),
     path("g/<int:pk>/recheck/", views.recheck, name="recheck"),
     path("g/<int:pk>/retry/", views.retry, name="retry"),
+    path("g/<int:pk>/share/", views.share, name="share"),
+    path("g/<int:pk>/unshare/", views.unshare, name="unshare"),
     path(
         "g/<int:pk>/images/<int:index>/original/",
         views.image_file,
@@ -21,4 +24,21 @@ urlpatterns = [
         {"kind": "thumbnail"},
         name="thumbnail",
     ),
+    path("teams/", teams.team_list, name="teams"),
+    path("teams/<int:pk>/", teams.team_detail, name="team"),
+    path("teams/<int:pk>/gallery/", teams.team_gallery, name="team_gallery"),
+    path("teams/<int:pk>/invitations/", teams.invite, name="invite"),
+    path(
+        "teams/<int:pk>/invitations/<int:invitation_pk>/revoke/",
+        teams.revoke,
+        name="revoke_invitation",
+    ),
+    path(
+        "teams/<int:pk>/members/<int:user_pk>/remove/",
+        teams.remove_member,
+        name="remove_member",
+    ),
+    path("teams/<int:pk>/members/<int:user_pk>/role/", teams.change_role, name="change_role"),
+    path("teams/<int:pk>/leave/", teams.leave, name="leave_team"),
+    path("join/<str:token>/", teams.join, name="join"),
 ]

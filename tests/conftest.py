@@ -110,3 +110,21 @@ def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
     yield cluster
     cluster.kill()
     cluster.log.close()
+
+
+@pytest.fixture
+def team(user, other_user, django_user_model):
+    """A team owned by alice, with bob as member and carol as viewer."""
+    from gallery.models import Role, Team
+
+    team = Team.create("Lighthouse keepers", owner=user)
+    team.memberships.create(user=other_user, role=Role.MEMBER)
+    carol = django_user_model.objects.create_user("carol", password="viewer-2026")
+    team.memberships.create(user=carol, role=Role.VIEWER)
+    team.viewer = carol
+    return team
+
+
+@pytest.fixture
+def outsider(django_user_model):
+    return django_user_model.objects.create_user("mallory", password="outsider-2026")

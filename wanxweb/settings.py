@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gallery.context_processors.dashscope_mode",
+                "gallery.context_processors.user_teams",
             ],
         },
     },

@@ -8,15 +8,20 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .dashscope.catalog import MODELS
-from .dashscope.client import ImageRequest
-from .dashscope.errors import explain
+from ..dashscope.catalog import MODELS
+from ..dashscope.client import ImageRequest
+from ..dashscope.errors import explain
+from .teams import Team
 
 
 class GenerationQuerySet(models.QuerySet):
     def visible_to(self, user) -> GenerationQuerySet:
-        """The one rule for who may see a generation (and its images)."""
-        return self.filter(owner=user)
+        """The one rule for who may see a generation (and its images): its author, and the
+        members of the team it is shared with; nobody while it is in the trash."""
+        return self.filter(
+            Q(owner=user) | Q(team__in=Team.objects.of(user).values("pk")),
+            deleted_at__isnull=True,
+        )
 
     def active(self) -> GenerationQuerySet:
         return self.filter(status__in=Generation.ACTIVE)
@@ -61,6 +66,10 @@ class Generation(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
     )
+    team = models.ForeignKey(  # shared with this team; private to its owner when empty
+        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)  # in the trash since
     parent = models.ForeignKey(  # the generation this one was made again from
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
     )
@@ -104,6 +113,8 @@ class Generation(models.Model):
         indexes = [
             # a user's history, newest first
             models.Index(fields=["owner", "-created_at"], name="generation_history"),
+            # a team's gallery, newest first
+            models.Index(fields=["team", "-created_at"], name="generation_team_gallery"),
             # the dispatcher: due polls and retries, and the queue per model in arrival order
             models.Index(fields=["status", "next_check_at"], name="generation_due"),
             models.Index(fields=["status", "model", "created_at"], name="generation_queue"),

@@ -1,0 +1,20 @@
+from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
+from .generations import GeneratedImage, Generation, GenerationQuerySet, Lease
+from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
+
+__all__ = [
+    "CREATOR_ROLES",
+    "Board",
+    "BoardItem",
+    "Comment",
+    "Favourite",
+    "GeneratedImage",
+    "Generation",
+    "GenerationQuerySet",
+    "Invitation",
+    "Lease",
+    "Membership",
+    "ReviewMark",
+    "Role",
+    "Team",
+]

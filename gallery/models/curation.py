@@ -1,0 +1,128 @@
+"""What people do with generations afterwards: boards, favourites, comments and review marks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from .teams import Team
+
+
+class BoardQuerySet(models.QuerySet):
+    def visible_to(self, user) -> BoardQuerySet:
+        return self.filter(Q(owner=user) | Q(team__in=Team.objects.of(user).values("pk")))
+
+
+class Board(models.Model):
+    """A named collection of images, personal (owner) or shared by a team (team)."""
+
+    name = models.CharField(max_length=80)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="boards",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="boards"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    images = models.ManyToManyField("GeneratedImage", through="BoardItem", related_name="boards")
+
+    objects = BoardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False, team__isnull=True)
+                | Q(owner__isnull=True, team__isnull=False),
+                name="board_is_personal_or_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:board", args=[self.pk])
+
+
+class BoardItem(models.Model):
+    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
+    image = models.ForeignKey(
+        "GeneratedImage", on_delete=models.CASCADE, related_name="board_items"
+    )
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-added_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["board", "image"], name="image_once_per_board")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.image} on {self.board}"
+
+
+class Favourite(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+    )
+    generation = models.ForeignKey(
+        "Generation", on_delete=models.CASCADE, related_name="favourites"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "generation"], name="one_star_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.generation_id}"
+
+
+class Comment(models.Model):
+    generation = models.ForeignKey("Generation", on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    )
+    body = models.TextField(max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.generation_id}: {self.body[:40]}"
+
+
+class ReviewMark(models.Model):
+    """One team member's verdict on a team generation."""
+
+    class Mark(models.TextChoices):
+        PICKED = "picked", "Picked"
+        REJECTED = "rejected", "Rejected"
+
+    generation = models.ForeignKey("Generation", on_delete=models.CASCADE, related_name="marks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_marks"
+    )
+    mark = models.CharField(max_length=8, choices=Mark.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "user"], name="one_mark_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.mark} {self.generation_id}"

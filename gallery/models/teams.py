@@ -1,0 +1,146 @@
+"""Teams share one DashScope account: members create into the team gallery, viewers look."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    MEMBER = "member", "Member"  # creates into and sees the team gallery
+    VIEWER = "viewer", "Viewer"  # only sees
+
+
+CREATOR_ROLES = (Role.OWNER, Role.MEMBER)
+
+
+class TeamQuerySet(models.QuerySet):
+    def of(self, user, roles=tuple(Role)) -> TeamQuerySet:
+        return self.filter(memberships__user=user, memberships__role__in=roles)
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=80)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = TeamQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:team", args=[self.pk])
+
+    def role_of(self, user) -> str | None:
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
+
+    @property
+    def owner(self):
+        return self.memberships.get(role=Role.OWNER).user
+
+    @classmethod
+    def create(cls, name: str, owner) -> Team:
+        with transaction.atomic():
+            team = cls.objects.create(name=name)
+            team.memberships.create(user=owner, role=Role.OWNER)
+        return team
+
+    def remove(self, user) -> None:
+        """A member leaves or is removed: what they shared stays, owned by the team's owner."""
+        with transaction.atomic():
+            self.generations.filter(owner=user).update(owner=self.owner)
+            self.memberships.filter(user=user).exclude(role=Role.OWNER).delete()
+
+    def pass_ownership(self, to_user) -> None:
+        with transaction.atomic():
+            self.memberships.filter(role=Role.OWNER).update(role=Role.MEMBER)
+            self.memberships.filter(user=to_user).update(role=Role.OWNER)
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_user"),
+            models.UniqueConstraint(
+                fields=["team"], condition=Q(role="owner"), name="one_owner_per_team"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _expiry():
+    return timezone.now() + INVITATION_LIFETIME
+
+
+class Invitation(models.Model):
+    """A single-use link that adds whoever opens it (logged in) to the team."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(
+        max_length=8, choices=[(Role.MEMBER, "Member"), (Role.VIEWER, "Viewer")]
+    )
+    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(default=_expiry)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"invitation to {self.team} as {self.role}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("gallery:join", args=[self.token])
+
+    @property
+    def is_open(self) -> bool:
+        return not self.accepted_at and not self.revoked_at and self.expires_at > timezone.now()
+
+    def accept(self, user) -> bool:
+        """Join the team; False if the link was used, revoked or expired meanwhile."""
+        now = timezone.now()
+        with transaction.atomic():
+            used = Invitation.objects.filter(
+                pk=self.pk, accepted_at=None, revoked_at=None, expires_at__gt=now
+            ).update(accepted_by=user, accepted_at=now)
+            if used:
+                Membership.objects.get_or_create(
+                    team=self.team, user=user, defaults={"role": self.role}
+                )
+        return bool(used)

@@ -1,0 +1,146 @@
+"""Teams: create, invite by single-use link, manage members, leave; the team gallery."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from ..models import Generation, Invitation, Role, Team
+from ..permissions import get_team_for_user
+
+GALLERY_PAGE_SIZE = 24
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=Invitation._meta.get_field("role").choices)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_list(request: HttpRequest) -> HttpResponse:
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        team = Team.create(form.cleaned_data["name"], owner=request.user)
+        return redirect(team)
+    memberships = request.user.memberships.select_related("team")
+    return render(request, "gallery/teams.html", {"form": form, "memberships": memberships})
+
+
+@login_required
+def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    role = team.role_of(request.user)
+    context = {
+        "team": team,
+        "role": role,
+        "memberships": team.memberships.select_related("user"),
+        "invitation_form": InvitationForm(),
+    }
+    if role == Role.OWNER:
+        context["invitations"] = [i for i in team.invitations.all() if i.is_open]
+    return render(request, "gallery/team.html", context)
+
+
+@login_required
+def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    shared = (
+        Generation.objects.visible_to(request.user)
+        .filter(team=team)
+        .select_related("owner", "team")
+        .prefetch_related("images")
+    )
+    page = Paginator(shared, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "gallery/team_gallery.html", {"team": team, "page": page})
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk, roles=[Role.OWNER])
+    form = InvitationForm(request.POST)
+    if form.is_valid():
+        team.invitations.create(role=form.cleaned_data["role"], created_by=request.user)
+        messages.success(request, "Invitation link created: send it to one person.")
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk, roles=[Role.OWNER])
+    invitation = get_object_or_404(team.invitations, pk=invitation_pk)
+    team.invitations.filter(pk=invitation.pk, revoked_at=None).update(revoked_at=timezone.now())
+    messages.success(request, "Invitation revoked.")
+    return redirect(team)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    team = invitation.team
+    if team.role_of(request.user):
+        messages.info(request, f"You are already in {team}.")
+        return redirect(team)
+    if request.method == "POST" and invitation.accept(request.user):
+        messages.success(request, f"Welcome to {team}.")
+        return redirect(team)
+    invitation.refresh_from_db()
+    return render(request, "gallery/join.html", {"invitation": invitation, "team": team})
+
+
+def _member(team: Team, user_pk: int):
+    return get_object_or_404(team.memberships.select_related("user"), user_id=user_pk)
+
+
+@login_required
+@require_POST
+def remove_member(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk, roles=[Role.OWNER])
+    membership = _member(team, user_pk)
+    if membership.role == Role.OWNER:
+        messages.error(request, "Pass ownership on before leaving the team.")
+    else:
+        team.remove(membership.user)
+        messages.success(request, f"{membership.user} was removed; what they shared stays.")
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def change_role(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk, roles=[Role.OWNER])
+    membership = _member(team, user_pk)
+    role = request.POST.get("role")
+    if role == Role.OWNER:
+        team.pass_ownership(membership.user)
+        messages.success(request, f"{membership.user} now owns {team}.")
+    elif role in (Role.MEMBER, Role.VIEWER) and membership.role != Role.OWNER:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return redirect(team)
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    if team.role_of(request.user) == Role.OWNER:
+        messages.error(request, "Pass ownership on before leaving the team.")
+        return redirect(team)
+    team.remove(request.user)
+    messages.success(request, f"You left {team}; what you shared stays in its gallery.")
+    return redirect("gallery:teams")
