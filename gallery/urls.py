@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .views import generations as views
-from .views import teams
+from .views import teams, trash
 
 app_name = "gallery"
 urlpatterns = [
@@ -24,6 +24,11 @@ urlpatterns = [
         {"kind": "thumbnail"},
         name="thumbnail",
     ),
+    # cancel, trash
+    path("g/<int:pk>/cancel/", trash.cancel_generation, name="cancel"),
+    path("g/<int:pk>/delete/", trash.delete, name="delete"),
+    path("g/<int:pk>/restore/", trash.restore, name="restore"),
+    path("trash/", trash.trash, name="trash"),
     path("teams/", teams.team_list, name="teams"),
     path("teams/<int:pk>/", teams.team_detail, name="team"),
     path("teams/<int:pk>/gallery/", teams.team_gallery, name="team_gallery"),

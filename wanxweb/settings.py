@@ -145,6 +145,8 @@ DASHSCOPE_CONCURRENCY = env.int("DASHSCOPE_CONCURRENCY", default=2)
 DASHSCOPE_SUBMIT_RATE = env.float("DASHSCOPE_SUBMIT_RATE", default=2.0)
 DASHSCOPE_QUERY_RATE = env.float("DASHSCOPE_QUERY_RATE", default=15.0)  # DashScope allows 20/s
 
+# Deleted generations stay in their author's trash this long, then a daily job removes them.
+TRASH_DAYS = env.int("TRASH_DAYS", default=30)
 # How soon another dispatcher loop may take over from one that died.
 DISPATCHER_LEASE_SECONDS = env.float("DISPATCHER_LEASE_SECONDS", default=30.0)
 # A record that makes no progress for this long ends FAILED (its task id kept for re-checks).

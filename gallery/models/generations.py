@@ -23,6 +23,10 @@ class GenerationQuerySet(models.QuerySet):
             deleted_at__isnull=True,
         )
 
+    def in_trash_of(self, user) -> GenerationQuerySet:
+        """What the author deleted and can still restore."""
+        return self.filter(owner=user, deleted_at__isnull=False).order_by("-deleted_at")
+
     def active(self) -> GenerationQuerySet:
         return self.filter(status__in=Generation.ACTIVE)
 
@@ -201,6 +205,11 @@ class Generation(models.Model):
             unknown_answers=0,
             next_check_at=now,
         )
+
+    @property
+    def can_cancel(self) -> bool:
+        """Queued here, or PENDING at DashScope (which cancels only tasks not yet started)."""
+        return self.status in (self.Status.QUEUED, self.Status.PENDING)
 
     @property
     def can_retry(self) -> bool:

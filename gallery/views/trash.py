@@ -1,0 +1,62 @@
+"""Cancel, move to the trash, restore. Deleted generations stay restorable for 30 days."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from ..cancellation import cancel
+from ..models import Generation
+from ..permissions import can_manage, get_generation_for_user
+
+
+@login_required
+@require_POST
+def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = get_generation_for_user(request, pk)
+    if generation.owner_id == request.user.pk:
+        notice = cancel(generation)
+    else:
+        notice = "Only its author can cancel a generation."
+    if request.htmx:
+        generation.refresh_from_db()
+        return render(request, "gallery/_card.html", {"generation": generation, "notice": notice})
+    messages.info(request, notice)
+    return redirect(generation)
+
+
+@login_required
+@require_POST
+def delete(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = get_generation_for_user(request, pk)
+    if not can_manage(request.user, generation):
+        messages.error(request, "Only its author or the team's owner can delete it.")
+        return redirect(generation)
+    if generation.is_active:
+        messages.error(request, "It is still being made: cancel it first, or wait.")
+        return redirect(generation)
+    Generation.objects.filter(pk=generation.pk).update(deleted_at=timezone.now())
+    messages.success(request, "Moved to the trash. Its author can restore it for 30 days.")
+    return redirect("gallery:home")
+
+
+@login_required
+@require_GET
+def trash(request: HttpRequest) -> HttpResponse:
+    deleted = Generation.objects.in_trash_of(request.user).prefetch_related("images")
+    context = {"generations": deleted, "trash_days": settings.TRASH_DAYS}
+    return render(request, "gallery/trash.html", context)
+
+
+@login_required
+@require_POST
+def restore(request: HttpRequest, pk: int) -> HttpResponse:
+    generation = get_object_or_404(Generation.objects.in_trash_of(request.user), pk=pk)
+    Generation.objects.filter(pk=generation.pk).update(deleted_at=None)
+    messages.success(request, "Restored.")
+    return redirect(generation)
