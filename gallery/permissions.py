@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from .models import CREATOR_ROLES, Generation, Role, Team
+from .models import CREATOR_ROLES, Board, Generation, Role, Team
 
 
 def get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
     """The generation if this user may see it; 404 otherwise (never reveal that it exists)."""
     return get_object_or_404(Generation.objects.visible_to(request.user), pk=pk)
+
+
+def get_generation_for_author(request: HttpRequest, pk: int) -> Generation:
+    """The user's own generation; 404 for anyone else's, even one they can see."""
+    generation = get_generation_for_user(request, pk)
+    if generation.owner_id != request.user.pk:
+        raise Http404
+    return generation
+
+
+def get_generation_to_manage(request: HttpRequest, pk: int) -> Generation:
+    """A generation the user may unshare or delete (see `can_manage`); 404 otherwise."""
+    generation = get_generation_for_user(request, pk)
+    if not can_manage(request.user, generation):
+        raise Http404
+    return generation
 
 
 def get_team_for_user(request: HttpRequest, pk: int, roles=tuple(Role)) -> Team:
@@ -27,3 +44,41 @@ def can_manage(user, generation: Generation) -> bool:
 
 def teams_to_create_in(user):
     return Team.objects.of(user, CREATOR_ROLES).distinct()
+
+
+# Boards, favourites, review
+
+def get_card_for_user(request: HttpRequest, pk: int) -> Generation:
+    """As `get_generation_for_user`, with what its card shows this user (star, review counts)."""
+    visible = Generation.objects.visible_to(request.user)
+    return get_object_or_404(visible.for_cards(request.user), pk=pk)
+
+
+def can_review(user, generation: Generation) -> bool:
+    """Comment on and mark a team generation: its team's owner and members, not viewers."""
+    return generation.team_id is not None and generation.team.role_of(user) in CREATOR_ROLES
+
+
+def get_generation_to_review(request: HttpRequest, pk: int) -> Generation:
+    """A team generation the user may comment on and mark (see `can_review`); 404 otherwise."""
+    generation = get_generation_for_user(request, pk)
+    if not can_review(request.user, generation):
+        raise Http404
+    return generation
+
+
+def boards_to_change(user) -> QuerySet[Board]:
+    """Boards the user may rename, delete, add to and remove from: their personal boards, and
+    the boards of teams where they are owner or member (viewers only look)."""
+    return Board.objects.filter(Q(owner=user) | Q(team__in=teams_to_create_in(user).values("pk")))
+
+
+def can_change_board(user, board: Board) -> bool:
+    return boards_to_change(user).filter(pk=board.pk).exists()
+
+
+def get_board_for_user(request: HttpRequest, pk: int, change: bool = False) -> Board:
+    """The board if the user may see it (its owner, its team's members) or, with `change`,
+    change it; 404 otherwise."""
+    boards = boards_to_change(request.user) if change else Board.objects.visible_to(request.user)
+    return get_object_or_404(boards.select_related("team"), pk=pk)

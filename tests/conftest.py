@@ -11,6 +11,16 @@ from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 TEST_KEY = "sk-test-0123456789abcdef"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """A test database of this run's own, so two test runs at once never share one file."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database["TEST"]["NAME"] = str(settings.VAR_DIR / f"test-{os.getpid()}.sqlite3")
+
+
 @pytest.fixture
 def simulator():
     """A DashScope simulator on a free loopback port, with quick task timings."""

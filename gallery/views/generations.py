@@ -11,7 +11,13 @@ from .. import tasks
 from ..dashscope.catalog import MODELS
 from ..forms import CUSTOM_SIZE, GenerationForm
 from ..models import GeneratedImage, Generation
-from ..permissions import can_manage, get_generation_for_user, teams_to_create_in
+from ..permissions import (
+    can_manage,
+    get_generation_for_author,
+    get_generation_for_user,
+    get_generation_to_manage,
+    teams_to_create_in,
+)
 
 HISTORY_PAGE_SIZE = 24
 
@@ -82,7 +88,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def recheck(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_user(request, pk)
+    generation = get_generation_for_author(request, pk)
     if generation.recheck():
         tasks.kick()
     if request.htmx:
@@ -105,11 +111,10 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def share(request: HttpRequest, pk: int) -> HttpResponse:
     """The author shares a private generation with one of their teams."""
-    generation = get_generation_for_user(request, pk)
-    team = teams_to_create_in(request.user).filter(pk=request.POST.get("team")).first()
-    if generation.owner_id == request.user.pk and team:
-        Generation.objects.filter(pk=generation.pk).update(team=team)
-        messages.success(request, f"Shared with {team}.")
+    generation = get_generation_for_author(request, pk)
+    team = get_object_or_404(teams_to_create_in(request.user), pk=request.POST.get("team") or 0)
+    Generation.objects.filter(pk=generation.pk).update(team=team)
+    messages.success(request, f"Shared with {team}.")
     return redirect(generation)
 
 
@@ -117,8 +122,8 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def unshare(request: HttpRequest, pk: int) -> HttpResponse:
     """Back to private: the author, or the owner of the team it is shared with."""
-    generation = get_generation_for_user(request, pk)
-    if can_manage(request.user, generation) and generation.team_id:
+    generation = get_generation_to_manage(request, pk)
+    if generation.team_id:
         team = generation.team
         Generation.objects.filter(pk=generation.pk).update(team=None)
         messages.success(request, f"No longer shared with {team}.")

@@ -12,17 +12,14 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..cancellation import cancel
 from ..models import Generation
-from ..permissions import can_manage, get_generation_for_user
+from ..permissions import get_generation_for_author, get_generation_to_manage
 
 
 @login_required
 @require_POST
 def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_user(request, pk)
-    if generation.owner_id == request.user.pk:
-        notice = cancel(generation)
-    else:
-        notice = "Only its author can cancel a generation."
+    generation = get_generation_for_author(request, pk)
+    notice = cancel(generation)
     if request.htmx:
         generation.refresh_from_db()
         return render(request, "gallery/_card.html", {"generation": generation, "notice": notice})
@@ -33,10 +30,7 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_user(request, pk)
-    if not can_manage(request.user, generation):
-        messages.error(request, "Only its author or the team's owner can delete it.")
-        return redirect(generation)
+    generation = get_generation_to_manage(request, pk)
     if generation.is_active:
         messages.error(request, "It is still being made: cancel it first, or wait.")
         return redirect(generation)
