@@ -151,7 +151,7 @@ def watch_card(session: requests.Session, pk: int, seen: dict[int, float]) -> No
         if "<img" in html:
             seen[pk] = time.time()
             return
-        delay = re.search(r"load delay:(\d+)ms", html)
+        delay = re.search(r"delay:(\d+)ms", html)
         if not delay:
             return  # terminal without images
         time.sleep(int(delay[1]) / 1000)

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import re
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import urlencode
+
 from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from .dashscope.catalog import (
     DEFAULT_MODEL,
@@ -10,7 +15,7 @@ from .dashscope.catalog import (
     SEED_MAX,
     SIZE_PRESETS,
 )
-from .models import Generation, Team
+from .models import Generation, GenerationQuerySet, Team
 from .permissions import teams_to_create_in
 
 CUSTOM_SIZE = "custom"
@@ -78,6 +83,8 @@ class GenerationForm(forms.ModelForm):
         label="Where",
         help_text="Private, or shared with a team at once.",
     )
+    # The generation this one is remixed from (`/?remix=<pk>`), recorded as its parent.
+    remix = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Generation
@@ -94,7 +101,18 @@ class GenerationForm(forms.ModelForm):
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["team"].queryset = teams_to_create_in(user)
+
+    def clean_remix(self) -> Generation | None:
+        """The parent, if the user may see it. Anything else is dropped without a word: an
+        error would tell whether a generation with that number exists."""
+        value = self.cleaned_data["remix"]
+        parent = None
+        if re.fullmatch(r"[0-9]{1,18}", value):
+            parent = Generation.objects.visible_to(self.user).filter(pk=int(value)).first()
+        self.instance.parent = parent
+        return parent
 
     def clean(self) -> dict:
         data = super().clean()
@@ -127,3 +145,152 @@ class GenerationForm(forms.ModelForm):
         else:
             self.instance.width, self.instance.height = width, height
         return data
+
+
+SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[x×*]\s*(\d{1,5})\s*$", re.IGNORECASE)
+CURSOR_PATTERN = re.compile(r"^(\d{1,17})_(\d{1,18})$")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+ORDER_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first")]
+
+
+class ReviewFilterForm(forms.Form):
+    """The review view's filters, read from the query string.
+
+    A wrong value becomes an error at its field and that filter is left out; the others still
+    apply, so a mistyped bookmark shows something useful and never a 500.
+    """
+
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "Prompt, negative or actual prompt"}
+        ),
+    )
+    model = forms.ChoiceField(
+        required=False, choices=[("", "Any model")] + [(m, m) for m in MODELS]
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Generation.Status.choices]
+    )
+    size = forms.CharField(
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"placeholder": "e.g. 1024x1024", "list": "review-sizes"}),
+    )
+    author = forms.ModelChoiceField(
+        queryset=None, required=False, to_field_name="username", empty_label="Anyone"
+    )
+    since = forms.DateField(
+        label="From",
+        required=False,
+        validators=[MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    until = forms.DateField(
+        label="To",
+        required=False,
+        validators=[MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    starred = forms.BooleanField(label="★ Starred only", required=False)
+    review = forms.ChoiceField(  # team review marks: only where a team reviews
+        required=False,
+        choices=[
+            ("", "Any review"),
+            ("picked", "Picked"),
+            ("rejected", "Rejected"),
+            ("unreviewed", "Unreviewed"),
+        ],
+    )
+    order = forms.ChoiceField(required=False, choices=ORDER_CHOICES)
+    # Where the next page starts: the last card's (created_at, id), set by "Load more" links.
+    after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
+    FILTERS = ("q", "model", "status", "size", "author", "since", "until", "starred", "review")
+    SIZES = [_size_value(w, h).replace("*", "x") for w, h in SIZE_PRESETS]
+
+    def __init__(self, data, authors=None, reviews: bool = False, **kwargs) -> None:
+        """`authors`: the people the author filter offers; without it there is no such filter.
+        `reviews`: whether to filter by the team's review marks."""
+        super().__init__(data, auto_id="review-%s", **kwargs)
+        if authors is None:
+            del self.fields["author"]
+        else:
+            self.fields["author"].queryset = authors
+        if not reviews:
+            del self.fields["review"]
+
+    def clean_size(self) -> tuple[int, int] | None:
+        value = self.cleaned_data["size"]
+        if not value:
+            return None
+        match = SIZE_PATTERN.match(value)
+        if not match:
+            raise forms.ValidationError("Write a size as width×height, for example 1024x1024.")
+        return int(match[1]), int(match[2])
+
+    def clean_after(self) -> tuple[datetime, int] | None:
+        value = self.cleaned_data["after"]
+        if not value:
+            return None
+        match = CURSOR_PATTERN.match(value)
+        if not match:
+            raise forms.ValidationError("This link to a further page is damaged.")
+        return EPOCH + timedelta(microseconds=int(match[1])), int(match[2])
+
+    def clean(self) -> dict:
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            self.add_error("until", "The end date is before the start date.")
+        return data
+
+    @staticmethod
+    def cursor(generation: Generation) -> str:
+        """The `after` value for the page that follows this card."""
+        return f"{(generation.created_at - EPOCH) // timedelta(microseconds=1)}_{generation.pk}"
+
+    def apply(self, generations: GenerationQuerySet, user) -> GenerationQuerySet:
+        """`generations` narrowed by every valid filter, in the chosen order, from `after` on."""
+        data = self.cleaned_data if self.is_bound else {}
+        if data.get("q"):
+            generations = generations.search(data["q"])
+        if data.get("model"):
+            generations = generations.filter(model=data["model"])
+        if data.get("status"):
+            generations = generations.filter(status=data["status"])
+        if data.get("size"):
+            generations = generations.of_size(*data["size"])
+        if data.get("author"):
+            generations = generations.filter(owner=data["author"])
+        if data.get("since") or data.get("until"):
+            generations = generations.created_between(data.get("since"), data.get("until"))
+        if data.get("starred"):
+            generations = generations.favourited_by(user)
+        if data.get("review"):
+            generations = generations.reviewed(data["review"])
+        oldest_first = self.oldest_first
+        if data.get("after"):
+            generations = generations.following(*data["after"], oldest_first=oldest_first)
+        return generations.in_order(oldest_first)
+
+    @property
+    def oldest_first(self) -> bool:
+        return self.is_bound and self.cleaned_data.get("order") == "oldest"
+
+    @property
+    def filtering(self) -> bool:
+        """Whether any filter narrows the list (the empty message says so)."""
+        return any(self.cleaned_data.get(name) for name in self.FILTERS)
+
+    def query(self, **extra: str) -> str:
+        """The query string for these filters as typed, without empty values or the default
+        order: what goes into the address bar and the "Load more" link."""
+        pairs = [
+            (name, self.data.get(name, ""))
+            for name in self.fields
+            if name != "after" and self.data.get(name, "") not in ("", "newest")
+        ]
+        return urlencode(pairs + list(extra.items()))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest
 from django.db.models import Q, QuerySet
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from .models import CREATOR_ROLES, Board, Generation, Role, Team
@@ -47,6 +47,7 @@ def teams_to_create_in(user):
 
 
 # Boards, favourites, review
+
 
 def get_card_for_user(request: HttpRequest, pk: int) -> Generation:
     """As `get_generation_for_user`, with what its card shows this user (star, review counts)."""

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from .views import curation, lineage, review, teams, trash
 from .views import generations as views
-from .views import teams, trash
 
 app_name = "gallery"
 urlpatterns = [
@@ -24,6 +24,27 @@ urlpatterns = [
         {"kind": "thumbnail"},
         name="thumbnail",
     ),
+    # download with parameters, compare (the lineage shows on the detail page)
+    path(
+        "g/<int:pk>/images/<int:index>/download/",
+        lineage.download,
+        name="download",
+    ),
+    path("compare/", lineage.compare, name="compare"),
+    # boards, favourites, review
+    path("boards/", curation.board_list, name="boards"),
+    path("boards/<int:pk>/", curation.board_detail, name="board"),
+    path("boards/<int:pk>/rename/", curation.rename_board, name="rename_board"),
+    path("boards/<int:pk>/delete/", curation.delete_board, name="delete_board"),
+    path(
+        "boards/<int:pk>/items/<int:item_pk>/remove/",
+        curation.remove_from_board,
+        name="remove_from_board",
+    ),
+    path("g/<int:pk>/images/<int:index>/boards/", curation.add_to_board, name="add_to_board"),
+    path("g/<int:pk>/star/", curation.star, name="star"),
+    path("g/<int:pk>/comments/", curation.comment, name="comment"),
+    path("g/<int:pk>/mark/", curation.mark, name="mark"),
     # cancel, trash
     path("g/<int:pk>/cancel/", trash.cancel_generation, name="cancel"),
     path("g/<int:pk>/delete/", trash.delete, name="delete"),
@@ -31,7 +52,7 @@ urlpatterns = [
     path("trash/", trash.trash, name="trash"),
     path("teams/", teams.team_list, name="teams"),
     path("teams/<int:pk>/", teams.team_detail, name="team"),
-    path("teams/<int:pk>/gallery/", teams.team_gallery, name="team_gallery"),
+    path("teams/<int:pk>/gallery/", review.team_gallery, name="team_gallery"),
     path("teams/<int:pk>/invitations/", teams.invite, name="invite"),
     path(
         "teams/<int:pk>/invitations/<int:invitation_pk>/revoke/",

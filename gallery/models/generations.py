@@ -1,17 +1,24 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from ..dashscope.catalog import MODELS
 from ..dashscope.client import ImageRequest
 from ..dashscope.errors import explain
+from .curation import Favourite, ReviewMark
 from .teams import Team
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight at the start of `day` in the current time zone."""
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 class GenerationQuerySet(models.QuerySet):
@@ -33,6 +40,101 @@ class GenerationQuerySet(models.QuerySet):
     def at_dashscope(self) -> GenerationQuerySet:
         """Records holding one of the account's concurrency slots."""
         return self.filter(status__in=Generation.AT_DASHSCOPE)
+
+    # The review view's filters (see views/review.py).
+
+    def search(self, text: str) -> GenerationQuerySet:
+        """Every word somewhere in the prompt, the negative prompt or DashScope's actual prompt."""
+        found = self
+        for word in text.split():
+            found = found.filter(
+                Q(prompt__icontains=word)
+                | Q(negative_prompt__icontains=word)
+                | Q(actual_prompt__icontains=word)
+            )
+        return found
+
+    def of_size(self, width: int, height: int) -> GenerationQuerySet:
+        return self.filter(width=width, height=height)
+
+    def created_between(self, since: date | None, until: date | None) -> GenerationQuerySet:
+        """Created on `since` or later and on `until` or earlier, in whole days of the current
+        time zone; as a range on created_at, so the history indexes still serve it."""
+        found = self
+        if since:
+            found = found.filter(created_at__gte=_start_of(since))
+        if until:
+            found = found.filter(created_at__lt=_start_of(until + timedelta(days=1)))
+        return found
+
+    def favourited_by(self, user) -> GenerationQuerySet:
+        return self.filter(favourites__user=user)  # one star per user: no duplicate rows
+
+    # What a card shows each user besides the generation itself (see views/curation.py).
+
+    def with_star(self, user) -> GenerationQuerySet:
+        """`starred`: whether `user` starred it; a subquery, so no join multiplies the rows."""
+        mine = Favourite.objects.filter(user=user, generation=OuterRef("pk"))
+        return self.annotate(starred=Exists(mine))
+
+    def with_review_counts(self) -> GenerationQuerySet:
+        """`picks` and `rejections`: the team's review marks, counted in subqueries (no GROUP BY,
+        so other filters and annotations compose without inflating the counts)."""
+        return self.annotate(
+            picks=_count_marks(ReviewMark.Mark.PICKED),
+            rejections=_count_marks(ReviewMark.Mark.REJECTED),
+        )
+
+    def reviewed(self, state: str) -> GenerationQuerySet:
+        """By the team's marks: "picked" (more picks than rejections), "rejected" (more
+        rejections than picks) or "unreviewed" (no mark yet); a tie is neither."""
+        counted = self.with_review_counts()
+        if state == "picked":
+            return counted.filter(picks__gt=F("rejections"))
+        if state == "rejected":
+            return counted.filter(rejections__gt=F("picks"))
+        if state == "unreviewed":
+            return counted.exclude(Exists(ReviewMark.objects.filter(generation=OuterRef("pk"))))
+        raise ValueError(f"unknown review state {state!r}")
+
+    def for_cards(self, user) -> GenerationQuerySet:
+        """Everything `_card.html` shows `user`, in a fixed number of queries for any page."""
+        return (
+            self.with_star(user)
+            .with_review_counts()
+            .select_related("owner", "team")
+            .prefetch_related("images")
+        )
+
+    def in_order(self, oldest_first: bool = False) -> GenerationQuerySet:
+        """Newest (or oldest) first, with the id to break ties: the order keyset pages need."""
+        if oldest_first:
+            return self.order_by("created_at", "id")
+        return self.order_by("-created_at", "-id")
+
+    def following(self, created_at, pk: int, oldest_first: bool = False) -> GenerationQuerySet:
+        """What comes after the row (created_at, pk) in `in_order(oldest_first)`: the next page
+        of a keyset pager, found through the index instead of counting past an OFFSET."""
+        if oldest_first:
+            return self.filter(
+                Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk),
+                created_at__gte=created_at,  # redundant, but lets SQLite seek the index
+            )
+        return self.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk),
+            created_at__lte=created_at,
+        )
+
+
+def _count_marks(mark: str) -> Coalesce:
+    marks = (
+        ReviewMark.objects.filter(generation=OuterRef("pk"), mark=mark)
+        .order_by()
+        .values("generation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(marks), Value(0))
 
 
 class Generation(models.Model):

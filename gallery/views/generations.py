@@ -1,8 +1,9 @@
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,52 +14,72 @@ from ..forms import CUSTOM_SIZE, GenerationForm
 from ..models import GeneratedImage, Generation
 from ..permissions import (
     can_manage,
+    get_card_for_user,
     get_generation_for_author,
     get_generation_for_user,
     get_generation_to_manage,
     teams_to_create_in,
 )
-
-HISTORY_PAGE_SIZE = 24
+from . import curation, lineage, review
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
-    initial = _remembered_for(request.user) if request.method == "GET" else None
-    form = GenerationForm(request.user, request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        form.instance.owner = request.user
-        generation = form.save()
-        tasks.kick()
+    """The prompt form beside the user's own generations (the review view's "mine" scope)."""
+    form = None
+    if request.method == "POST":
+        form = GenerationForm(request.user, request.POST)
+        if form.is_valid():
+            form.instance.owner = request.user
+            generation = form.save()
+            tasks.kick()
+            if request.htmx:
+                return render(
+                    request,
+                    "gallery/_created.html",
+                    {
+                        "form": GenerationForm(request.user, initial=_remembered(generation)),
+                        "generation": get_card_for_user(request, generation.pk),
+                    },
+                )
+            return redirect("gallery:home")
         if request.htmx:
-            return render(
-                request,
-                "gallery/_created.html",
-                {
-                    "form": GenerationForm(request.user, initial=_remembered(generation)),
-                    "generation": generation,
-                },
-            )
-        return redirect("gallery:home")
-    if request.htmx and request.method == "POST":
-        return render(request, "gallery/_form.html", {"form": form, "models": MODELS.values()})
+            return render(request, "gallery/_form.html", {"form": form, "models": MODELS.values()})
 
-    history = (
-        Generation.objects.visible_to(request.user)
-        .filter(owner=request.user)
-        .select_related("team")
-        .prefetch_related("images")
-    )
-    page = Paginator(history, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "gallery/home.html", {"form": form, "page": page, "models": MODELS.values()}
-    )
+    def compose() -> dict:  # the full page only: the filters' HTMX requests get the results
+        initial = {**_remembered_for(request.user), **_remix(request)}
+        return {
+            "form": form or GenerationForm(request.user, initial=initial),
+            "models": MODELS.values(),
+        }
+
+    return review.review(request, review.mine(request), "gallery/home.html", compose)
 
 
 def _remembered_for(user) -> dict:
     last = Generation.objects.filter(owner=user).order_by("-created_at").first()
     return _remembered(last) if last else {}
+
+
+def _remix(request: HttpRequest) -> dict:
+    """The form filled in from `?remix=<pk>` (and its seed with `&same_seed=1`) when the user
+    may see that generation; nothing otherwise, so an unknown number reveals nothing."""
+    value = request.GET.get("remix", "")
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        return {}
+    parent = Generation.objects.visible_to(request.user).filter(pk=int(value)).first()
+    if parent is None:
+        return {}
+    initial = _remembered(parent)
+    del initial["team"]  # where the new one goes stays the user's own choice
+    return {
+        **initial,
+        "prompt": parent.prompt,
+        "negative_prompt": parent.negative_prompt,
+        "seed": parent.seed if request.GET.get("same_seed") == "1" else None,
+        "remix": parent.pk,
+    }
 
 
 def _remembered(generation: Generation) -> dict:
@@ -81,7 +102,7 @@ def _remembered(generation: Generation) -> dict:
 @login_required
 @require_GET
 def card(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_user(request, pk)
+    generation = get_card_for_user(request, pk)
     return render(request, "gallery/_card.html", {"generation": generation})
 
 
@@ -92,7 +113,7 @@ def recheck(request: HttpRequest, pk: int) -> HttpResponse:
     if generation.recheck():
         tasks.kick()
     if request.htmx:
-        return render(request, "gallery/_card.html", {"generation": generation})
+        return render(request, "gallery/_card.html", {"generation": get_card_for_user(request, pk)})
     return redirect(generation)
 
 
@@ -135,9 +156,11 @@ def unshare(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_user(request, pk)
+    generation = get_card_for_user(request, pk)
     context = {
         "generation": generation,
+        **curation.detail_context(request, generation),  # boards per image, team review
+        **lineage.detail_extras(request.user, generation),  # lineage, boards, timings
         "can_manage": can_manage(request.user, generation),
         "share_teams": teams_to_create_in(request.user)
         if generation.owner_id == request.user.pk and not generation.team_id

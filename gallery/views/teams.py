@@ -1,20 +1,18 @@
-"""Teams: create, invite by single-use link, manage members, leave; the team gallery."""
+"""Teams: create, invite by single-use link, manage members, leave. (The team gallery is a
+scope of the review view: see review.py.)"""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from ..models import Generation, Invitation, Role, Team
+from ..models import Invitation, Role, Team
 from ..permissions import get_team_for_user
-
-GALLERY_PAGE_SIZE = 24
 
 
 class TeamForm(forms.ModelForm):
@@ -51,19 +49,6 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if role == Role.OWNER:
         context["invitations"] = [i for i in team.invitations.all() if i.is_open]
     return render(request, "gallery/team.html", context)
-
-
-@login_required
-def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
-    team = get_team_for_user(request, pk)
-    shared = (
-        Generation.objects.visible_to(request.user)
-        .filter(team=team)
-        .select_related("owner", "team")
-        .prefetch_related("images")
-    )
-    page = Paginator(shared, GALLERY_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "gallery/team_gallery.html", {"team": team, "page": page})
 
 
 @login_required

@@ -12,7 +12,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..cancellation import cancel
 from ..models import Generation
-from ..permissions import get_generation_for_author, get_generation_to_manage
+from ..permissions import (
+    get_card_for_user,
+    get_generation_for_author,
+    get_generation_to_manage,
+)
 
 
 @login_required
@@ -21,8 +25,8 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_for_author(request, pk)
     notice = cancel(generation)
     if request.htmx:
-        generation.refresh_from_db()
-        return render(request, "gallery/_card.html", {"generation": generation, "notice": notice})
+        card = get_card_for_user(request, pk)
+        return render(request, "gallery/_card.html", {"generation": card, "notice": notice})
     messages.info(request, notice)
     return redirect(generation)
 

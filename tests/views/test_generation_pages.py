@@ -75,21 +75,21 @@ def test_an_active_card_looks_again_just_after_the_next_check_of_its_task(client
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
     assert f'hx-get="/g/{generation.pk}/card/"' in body and "Running" in body
-    delay = int(re.search(r"load delay:(\d+)ms", body)[1])
+    delay = int(re.search(r"delay:(\d+)ms", body)[1])
     assert 1000 <= delay <= 1200
 
 
 def test_a_card_being_saved_looks_again_soon(client, user):
     generation = make_generation(user, status=Generation.Status.DOWNLOADING)
     client.force_login(user)
-    assert "load delay:250ms" in client.get(f"/g/{generation.pk}/card/").content.decode()
+    assert "delay:250ms" in client.get(f"/g/{generation.pk}/card/").content.decode()
 
 
 def test_a_queued_card_says_it_waits_here_not_at_dashscope(client, user):
     generation = make_generation(user)
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
-    assert "Queued here" in body and "load delay:1000ms" in body
+    assert "Queued here" in body and "delay:1000ms" in body
 
 
 def test_a_failed_card_explains_in_plain_words_and_shows_dashscopes_code(client, user):

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django_q.models import OrmQ
 
@@ -128,8 +130,10 @@ def test_it_lists_only_the_users_own_history_newest_first(logged_in, user, other
 def test_history_is_paginated(logged_in, user):
     for i in range(30):
         make_generation(user, prompt=f"p{i}")
-    assert len(logged_in.get("/").context["page"]) == 24
-    assert len(logged_in.get("/?page=2").context["page"]) == 6
+    first = logged_in.get("/")
+    assert len(first.context["page"]) == 24
+    more = re.search(r'<a href="(/\?after=[^"]+)"[^>]*>Load more', first.content.decode())[1]
+    assert len(logged_in.get(more).context["page"]) == 6
 
 
 def test_the_simulated_banner_shows_only_in_simulated_mode(logged_in, settings):

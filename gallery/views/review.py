@@ -1,0 +1,99 @@
+"""The review view: one listing with search and filters for "mine" and each team.
+
+A scope is what the user may see there; the filters live in the query string, so a view is
+bookmarkable and the back button works. The same partial (_review_results.html) serves the full
+page, the HTMX answer to the filter form, and the "Load more" link.
+
+Pages are keyset pages: "Load more" asks for what comes after the last card's
+(created_at, id), which the history and team indexes find directly, instead of an OFFSET that
+reads every skipped row. No COUNT(*) either: one row more than a page tells whether there is more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from ..forms import ReviewFilterForm
+from ..models import Generation, GenerationQuerySet, Team
+from ..permissions import get_team_for_user
+
+PAGE_SIZE = 24
+RESULTS_ID = "review-results"  # the element the filter form's HTMX answer replaces
+
+
+@dataclass
+class Scope:
+    """What one review view lists, and the filters that make sense there."""
+
+    generations: GenerationQuerySet  # already limited to what the user may see
+    empty_text: str  # when nothing is there at all, not even before filtering
+    authors: QuerySet | None = None  # the people offered by the author filter, if any
+    reviews: bool = False  # whether the team's review marks can be filtered on
+
+
+def members_of(team: Team) -> QuerySet:
+    """The author filter's choices in a team's scopes: everyone in the team."""
+    return get_user_model().objects.filter(memberships__team=team).order_by("username")
+
+
+def mine(request: HttpRequest) -> Scope:
+    return Scope(
+        Generation.objects.visible_to(request.user).filter(owner=request.user),
+        empty_text="Nothing yet: write a prompt and press Generate.",
+    )
+
+
+def review(
+    request: HttpRequest,
+    scope: Scope,
+    template: str,
+    page_context: Callable[[], dict] = dict,
+) -> HttpResponse:
+    """The full page, or only its results for an HTMX request; `page_context` is what the rest
+    of the page needs, called only when the full page is rendered."""
+    filters = ReviewFilterForm(request.GET, authors=scope.authors, reviews=scope.reviews)
+    filters.is_valid()  # a wrong value is shown at its field and left out; the rest applies
+    found = filters.apply(scope.generations, request.user)
+    cards = list(found.for_cards(request.user)[: PAGE_SIZE + 1])
+    has_more = len(cards) > PAGE_SIZE
+    cards = cards[:PAGE_SIZE]
+    context = {
+        "filters": filters,
+        "page": cards,
+        "empty_text": scope.empty_text,
+        "first_query": filters.query(),
+        "next_query": filters.query(after=filters.cursor(cards[-1])) if has_more else "",
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        response = render(request, "gallery/_review_results.html", context)
+        if request.htmx.target == RESULTS_ID:
+            # The filter form pushes its URL; push the tidy one, without the empty fields.
+            query = context["first_query"]
+            response["HX-Push-Url"] = f"{request.path}?{query}" if query else request.path
+    else:
+        response = render(request, template, {**page_context(), **context})
+    # The fragment and the full page share a URL: caches must keep them apart.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@login_required
+@require_GET
+def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    scope = Scope(
+        Generation.objects.visible_to(request.user).filter(team=team),
+        empty_text=f"Nothing shared with {team} yet.",
+        authors=members_of(team),
+        reviews=True,
+    )
+    return review(request, scope, "gallery/team_gallery.html", lambda: {"team": team})

@@ -1,0 +1,136 @@
+"""Downloaded originals carry their prompt and parameters in PNG text chunks."""
+
+import io
+import json
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image, PngImagePlugin
+
+from gallery.metadata import download_name, generation_manifest, png_with_metadata
+from gallery.models import GeneratedImage, Generation
+
+from .conftest import make_generation
+
+pytestmark = pytest.mark.django_db
+
+
+def png_bytes(**text) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    for key, value in text.items():
+        info.add_text(key, value)
+    out = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 80, 20)).save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def stored_image(generation, index, data, name="0.png", seed=None) -> GeneratedImage:
+    image = GeneratedImage(generation=generation, index=index, width=8, height=6, seed=seed)
+    image.original.save(name, ContentFile(data), save=False)
+    image.save()
+    return image
+
+
+@pytest.fixture
+def generation(user, media_root):
+    return make_generation(
+        user,
+        prompt="灯塔 at dawn, oil painting",
+        negative_prompt="fog",
+        actual_prompt="A lighthouse at dawn in thick oil paint, warm light",
+        model="wan2.2-t2i-plus",
+        width=1024,
+        height=768,
+        n=2,
+        seed=41,
+        prompt_extend=True,
+        watermark=False,
+        status=Generation.Status.SUCCEEDED,
+        task_id="task-abc",
+        request_id="req-xyz",
+        image_count=2,
+    )
+
+
+def test_a_png_carries_every_parameter_and_its_own_seed(generation):
+    stored_image(generation, 0, png_bytes(), seed=41)
+    second = stored_image(generation, 1, png_bytes(), name="1.png", seed=42)
+
+    with Image.open(io.BytesIO(png_with_metadata(generation, second))) as image:
+        text = image.text
+
+    assert text["prompt"] == "灯塔 at dawn, oil painting"  # iTXt: not Latin-1
+    assert text["negative_prompt"] == "fog"
+    assert text["actual_prompt"] == "A lighthouse at dawn in thick oil paint, warm light"
+    assert text["model"] == "wan2.2-t2i-plus"
+    assert text["size"] == "1024*768"
+    assert text["seed"] == "42"
+    assert text["n"] == "2"
+    assert (text["prompt_extend"], text["watermark"]) == ("true", "false")
+    assert text["task_id"] == "task-abc"
+    assert text["created_at"] == generation.created_at.isoformat()
+    everything = json.loads(text["wanxweb"])
+    assert everything["prompt"] == "灯塔 at dawn, oil painting"
+    assert everything["image"]["seed"] == 42 and everything["image"]["index"] == 1
+    assert everything["request_id"] == "req-xyz" and everything["author"] == "alice"
+    assert [image["seed"] for image in everything["images"]] == [41, 42]
+
+
+def test_the_pixels_stay_as_they_were_and_the_file_stays_valid(generation):
+    original = png_bytes()
+    image = stored_image(generation, 0, original)
+
+    data = png_with_metadata(generation, image)
+
+    with Image.open(io.BytesIO(data)) as checked:
+        checked.verify()  # checks every chunk's CRC
+    with Image.open(io.BytesIO(original)) as before, Image.open(io.BytesIO(data)) as after:
+        assert after.tobytes() == before.tobytes()
+
+
+def test_text_already_in_the_file_under_our_keywords_is_replaced(generation):
+    image = stored_image(generation, 0, png_bytes(prompt="stale", Author="DashScope"))
+
+    with Image.open(io.BytesIO(png_with_metadata(generation, image))) as checked:
+        assert checked.text["prompt"] == "灯塔 at dawn, oil painting"
+        assert checked.text["Author"] == "DashScope"  # other text is kept
+
+
+def test_an_unknown_seed_is_left_empty(generation):
+    Generation.objects.filter(pk=generation.pk).update(seed=None)
+    generation.refresh_from_db()
+    image = stored_image(generation, 0, png_bytes())
+
+    with Image.open(io.BytesIO(png_with_metadata(generation, image))) as checked:
+        assert checked.text["seed"] == ""
+        assert json.loads(checked.text["wanxweb"])["seed"] is None
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [(b"\xff\xd8\xff\xe0 a JPEG", "0.jpg"), (png_bytes()[:40], "0.png")],
+    ids=["jpeg", "truncated png"],
+)
+def test_other_files_are_served_as_stored(generation, data, name):
+    image = stored_image(generation, 0, data, name=name)
+    assert png_with_metadata(generation, image) == data
+
+
+def test_the_manifest_names_the_team_and_files_but_not_the_parent(generation, team):
+    child = make_generation(generation.owner, parent=generation, team=team)
+    stored_image(child, 0, png_bytes(), name="generations/7/0.png", seed=3)
+
+    manifest = generation_manifest(child)
+
+    assert manifest["team"] == "Lighthouse keepers" and manifest["page"] == f"/g/{child.pk}/"
+    assert manifest["images"][0]["file"].endswith(".png")
+    assert "parent" not in manifest  # the team may not be allowed to see it
+    json.dumps(manifest)  # plain values only
+
+
+def test_the_download_name_says_what_the_image_is(user, media_root):
+    generation = make_generation(user, prompt="A lighthouse at dawn, oil painting")
+    image = stored_image(generation, 2, png_bytes(), name="2.png")
+    assert download_name(generation, image) == (
+        f"wanxweb-{generation.pk}-3-a-lighthouse-at-dawn-oil-painting.png"
+    )

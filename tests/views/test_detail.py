@@ -1,0 +1,280 @@
+"""The detail page: every parameter, timings, people and places, lineage; and downloading an
+original that carries its parameters."""
+
+import io
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from gallery.dashscope.simulator_images import render_png
+from gallery.models import Board, BoardItem, GeneratedImage, Generation
+
+from ..conftest import make_generation
+
+pytestmark = pytest.mark.django_db
+
+
+def store_image(generation, index, data=None, name=None) -> GeneratedImage:
+    seed = generation.seed + index if generation.seed is not None else None
+    data = data or render_png(generation.prompt, seed or 0, 64, 64)
+    image = GeneratedImage(
+        generation=generation, index=index, width=64, height=64, bytes=len(data), seed=seed
+    )
+    image.original.save(name or f"{index}.png", ContentFile(data), save=False)
+    image.thumbnail.save(f"{index}.thumb.webp", ContentFile(b"RIFF thumb"), save=False)
+    image.save()
+    return image
+
+
+@pytest.fixture
+def done(user, media_root):
+    generation = make_generation(
+        user,
+        prompt="a lighthouse at dawn",
+        negative_prompt="fog, people",
+        actual_prompt="A lone lighthouse at dawn, soft pink light over a calm sea",
+        model="wan2.2-t2i-flash",
+        width=1024,
+        height=768,
+        n=2,
+        seed=42,
+        watermark=True,
+        status=Generation.Status.SUCCEEDED,
+        task_id="task-123",
+        request_id="req-456",
+        image_count=2,
+    )
+    queued = generation.created_at
+    Generation.objects.filter(pk=generation.pk).update(
+        submitted_at=queued + timedelta(seconds=2),
+        started_at=queued + timedelta(seconds=5),
+        finished_at=queued + timedelta(seconds=35),
+        completed_at=queued + timedelta(seconds=36),
+        task_seconds=33.0,
+    )
+    generation.refresh_from_db()
+    store_image(generation, 0)
+    store_image(generation, 1)
+    return generation
+
+
+def page(client, generation) -> str:
+    response = client.get(f"/g/{generation.pk}/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_it_shows_every_parameter_and_the_actual_prompt(client, user, done):
+    client.force_login(user)
+    body = page(client, done)
+    for text in [
+        "a lighthouse at dawn",
+        "fog, people",
+        "A lone lighthouse at dawn, soft pink light over a calm sea",
+        "wan2.2-t2i-flash",
+        "1024×768",
+        "2 requested, 2 billed",
+        "<dt>Seed</dt><dd>42</dd>",
+        "<dt>Prompt extend</dt><dd>on</dd>",
+        "<dt>Watermark</dt><dd>on</dd>",
+        "task-123",
+        "req-456",
+        "<dt>Made by</dt><dd>alice</dd>",
+        "nobody (private)",
+    ]:
+        assert text in body, text
+
+
+def test_it_shows_each_images_seed_and_a_download_of_its_original(client, user, done):
+    client.force_login(user)
+    body = page(client, done)
+    rows = re.findall(r"<tr>\s*<td>(\d)</td>\s*<td>(\d+)</td>", body)
+    assert rows == [("1", "42"), ("2", "43")]
+    for index in (0, 1):
+        assert f'href="/g/{done.pk}/images/{index}/download/" download' in body
+
+
+def test_it_shows_each_step_with_the_time_it_took(client, user, done):
+    client.force_login(user)
+    body = page(client, done)
+    steps = re.findall(
+        r'<span class="step">([^<]+)</span> <time[^>]*>[^<]*</time>'
+        r'(?: <span class="after">\+([^<]+)</span>)?</li>',
+        body,
+    )
+    assert steps == [
+        ("Queued here", ""),
+        ("Submitted to DashScope", "2.0 s"),
+        ("Started at DashScope", "3.0 s"),
+        ("Finished at DashScope", "30 s"),
+        ("Images stored", "1.0 s"),
+    ]
+    assert "36 s in all; 33.0 s at DashScope by its own clock" in body
+
+
+def test_a_queued_generation_shows_only_what_happened_so_far(client, user):
+    generation = make_generation(user, seed=None)
+    client.force_login(user)
+    body = page(client, generation)
+    assert re.findall(r'<span class="step">([^<]+)</span>', body) == ["Queued here"]
+    assert "random (DashScope chose it" in body and "so far" in body
+    assert "billed" not in body  # nothing was sent yet
+
+
+def test_a_team_member_sees_who_made_it_and_where_it_is_shared(client, other_user, team, done):
+    Generation.objects.filter(pk=done.pk).update(team=team)
+    client.force_login(other_user)
+    body = page(client, done)
+    assert "<dt>Made by</dt><dd>alice</dd>" in body
+    assert f'<a href="/teams/{team.pk}/gallery/">Lighthouse keepers</a>' in body
+
+
+def test_it_lists_only_the_boards_the_viewer_may_see(client, user, other_user, team, done):
+    Generation.objects.filter(pk=done.pk).update(team=team)
+    first, second = done.images.all()
+    boards = {
+        "Alice moodboard": Board.objects.create(name="Alice moodboard", owner=user),
+        "Bob picks": Board.objects.create(name="Bob picks", owner=other_user),
+        "Team covers": Board.objects.create(name="Team covers", team=team),
+    }
+    for board in boards.values():
+        BoardItem.objects.create(board=board, image=first)
+    BoardItem.objects.create(board=boards["Team covers"], image=second)  # listed once
+
+    client.force_login(other_user)
+    on_boards = re.search(r"<dt>On boards</dt><dd>(.*?)</dd>", page(client, done))[1]
+
+    assert re.findall(r">([^<]+)</a>", on_boards) == ["Bob picks", "Team covers"]
+    assert "Alice" not in on_boards
+
+
+def test_without_boards_it_says_so(client, user, done):
+    client.force_login(user)
+    assert "<dt>On boards</dt><dd>—</dd>" in page(client, done)
+
+
+def test_each_thumbnail_opens_the_viewer_on_its_original(client, user, done):
+    client.force_login(user)
+    body = page(client, done)
+    assert body.count("data-viewer-scope") == 1 and body.count("data-viewer-group") == 1
+    assert (
+        f'href="/g/{done.pk}/images/1/original/" target="_blank" rel="noopener" data-viewer '
+        f'data-download="/g/{done.pk}/images/1/download/"'
+    ) in body
+    assert re.search(r'<script src="/static/js/viewer\.[0-9a-f]+\.js" defer>', body)
+
+
+# Lineage
+
+
+def test_it_links_its_parent_and_its_remixes_with_compare_links(client, user, done):
+    child = make_generation(user, prompt="a lighthouse at dusk", parent=done)
+    grandchild = make_generation(user, prompt="a lighthouse at night", parent=child)
+    client.force_login(user)
+
+    body = page(client, child)
+
+    assert f'Made from\n      <a href="/g/{done.pk}/">#{done.pk}</a>' in body
+    assert f'href="/compare/?a={done.pk}&amp;b={child.pk}">Compare with it</a>' in body
+    assert f'<a href="/g/{grandchild.pk}/">#{grandchild.pk}</a>' in body
+    assert "a lighthouse at night" in body
+    assert f'href="/compare/?a={child.pk}&amp;b={grandchild.pk}">Compare</a>' in body
+
+
+def test_what_the_viewer_may_not_see_is_left_out_of_the_lineage(
+    client, user, other_user, team, done
+):
+    shared = make_generation(user, prompt="shared with the team", parent=done, team=team)
+    private_remix = make_generation(other_user, prompt="bob secret take", parent=shared)
+    shared_remix = make_generation(other_user, prompt="bob shared take", parent=shared, team=team)
+
+    client.force_login(other_user)  # bob may not see alice's private parent
+    body = page(client, shared)
+    assert f'href="/g/{done.pk}/"' not in body and "lineage-parent" not in body
+    assert "bob secret take" in body  # his own
+
+    client.force_login(user)  # alice may not see bob's private remix
+    body = page(client, shared)
+    assert "bob shared take" in body and f"/g/{shared_remix.pk}/" in body
+    assert "bob secret take" not in body and f"/g/{private_remix.pk}/" not in body
+
+
+def test_the_lineage_costs_the_same_queries_for_one_remix_or_thirty(
+    client, user, done, django_assert_num_queries
+):
+    make_generation(user, parent=done)
+    client.force_login(user)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as one:
+        page(client, done)
+    for _ in range(29):
+        make_generation(user, parent=done)
+    with django_assert_num_queries(len(one)):
+        body = page(client, done)
+    assert "Made from this one (30)" in body and "and 6 older ones." in body
+
+
+# Downloading the original
+
+
+def download(client, generation, index=0):
+    return client.get(f"/g/{generation.pk}/images/{index}/download/")
+
+
+def test_the_download_is_an_attachment_carrying_the_parameters(client, user, done):
+    client.force_login(user)
+
+    response = download(client, done, 1)
+
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="wanxweb-{done.pk}-2-a-lighthouse-at-dawn.png"'
+    )
+    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
+        assert image.text["prompt"] == "a lighthouse at dawn"
+        assert image.text["seed"] == "43"
+        assert json.loads(image.text["wanxweb"])["request_id"] == "req-456"
+
+
+def test_a_team_member_downloads_a_team_generation(client, other_user, team, done):
+    Generation.objects.filter(pk=done.pk).update(team=team)
+    client.force_login(other_user)
+    assert download(client, done).status_code == 200
+
+
+def test_an_original_that_is_not_a_png_is_served_as_stored(client, user, done):
+    jpeg = io.BytesIO()
+    Image.new("RGB", (4, 4)).save(jpeg, "JPEG")
+    store_image(done, 2, data=jpeg.getvalue(), name="2.jpg")
+    client.force_login(user)
+
+    response = download(client, done, 2)
+
+    assert b"".join(response.streaming_content) == jpeg.getvalue()
+    assert response["Content-Type"] == "image/jpeg"
+    assert response["Content-Disposition"].endswith('-3-a-lighthouse-at-dawn.jpg"')
+
+
+def test_an_image_that_failed_has_nothing_to_download(client, user, done):
+    GeneratedImage.objects.create(generation=done, index=2, error_code="DownloadFailed")
+    client.force_login(user)
+    assert download(client, done, 2).status_code == 404
+    assert download(client, done, 7).status_code == 404
+
+
+@pytest.mark.parametrize("who", ["outsider", "other_user"])
+def test_anyone_else_gets_404(client, request, who, done):
+    client.force_login(request.getfixturevalue(who))
+    assert download(client, done).status_code == 404
+    assert client.get(f"/g/{done.pk}/").status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_login(client, done):
+    response = download(client, done)
+    assert response.status_code == 302 and "/accounts/login/" in response.url
