@@ -42,6 +42,12 @@ def can_manage(user, generation: Generation) -> bool:
     return generation.team_id is not None and generation.team.role_of(user) == Role.OWNER
 
 
+def generations_to_manage(user):
+    """`can_manage` for many at once: the user's own, and those of teams they own."""
+    owned_teams = Team.objects.of(user, [Role.OWNER]).values("pk")
+    return Generation.objects.visible_to(user).filter(Q(owner=user) | Q(team__in=owned_teams))
+
+
 def teams_to_create_in(user):
     return Team.objects.of(user, CREATOR_ROLES).distinct()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import curation, lineage, review, teams, trash
+from .views import bulk, curation, lineage, review, teams, trash
 from .views import generations as views
 
 app_name = "gallery"
@@ -45,6 +45,7 @@ urlpatterns = [
     path("g/<int:pk>/star/", curation.star, name="star"),
     path("g/<int:pk>/comments/", curation.comment, name="comment"),
     path("g/<int:pk>/mark/", curation.mark, name="mark"),
+    path("bulk/", bulk.bulk, name="bulk"),
     # cancel, trash
     path("g/<int:pk>/cancel/", trash.cancel_generation, name="cancel"),
     path("g/<int:pk>/delete/", trash.delete, name="delete"),

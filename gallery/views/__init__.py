@@ -1,0 +1,13 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
+    """Where a form sent without JS returns to: the page it came from, if it is one of ours."""
+    for target in (request.POST.get("next"), request.headers.get("referer")):
+        if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(target)
+    return redirect(fallback)

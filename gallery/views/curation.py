@@ -13,7 +13,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..models import Board, BoardItem, Comment, Favourite, GeneratedImage, Generation, ReviewMark
@@ -27,6 +26,7 @@ from ..permissions import (
     get_generation_to_review,
     teams_to_create_in,
 )
+from . import redirect_back
 
 BOARD_PAGE_SIZE = 48
 
@@ -71,16 +71,6 @@ class CommentForm(forms.ModelForm):
         fields = ["body"]
         labels = {"body": "Comment"}
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}
-
-
-def _back(request: HttpRequest, fallback) -> HttpResponse:
-    """Where a form sent without JS returns to: the page it came from, if it is one of ours."""
-    for target in (request.POST.get("next"), request.headers.get("referer")):
-        if target and url_has_allowed_host_and_scheme(
-            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(target)
-    return redirect(fallback)
 
 
 def _visible_items(user):
@@ -169,7 +159,7 @@ def remove_from_board(request: HttpRequest, pk: int, item_pk: int) -> HttpRespon
     item.delete()
     if request.htmx:
         return HttpResponse("")  # the figure swaps itself out
-    return _back(request, board)
+    return redirect_back(request, board)
 
 
 def _with_boards(user, images: list[GeneratedImage]) -> list[GeneratedImage]:
@@ -212,7 +202,7 @@ def add_to_board(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         notice = f"Added to “{board}”." if created else f"Already on “{board}”."
         if not request.htmx:
             messages.success(request, notice)
-            return _back(request, generation)
+            return redirect_back(request, generation)
     _with_boards(request.user, [image])
     context = {
         "generation": generation,
@@ -239,7 +229,7 @@ def star(request: HttpRequest, pk: int) -> HttpResponse:
         Favourite.objects.filter(user=request.user, generation=generation).delete()
     if request.htmx:
         return render(request, "gallery/_star.html", {"generation": generation})
-    return _back(request, generation)
+    return redirect_back(request, generation)
 
 
 # Team review

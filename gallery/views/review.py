@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from ..forms import ReviewFilterForm
 from ..models import Generation, GenerationQuerySet, Team
-from ..permissions import get_team_for_user
+from ..permissions import boards_to_change, get_team_for_user
 
 PAGE_SIZE = 24
 RESULTS_ID = "review-results"  # the element the filter form's HTMX answer replaces
@@ -72,6 +72,7 @@ def review(
         "empty_text": scope.empty_text,
         "first_query": filters.query(),
         "next_query": filters.query(after=filters.cursor(cards[-1])) if has_more else "",
+        "bulk_boards": boards_to_change(request.user).select_related("team"),
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "gallery/_review_results.html", context)

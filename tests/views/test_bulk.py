@@ -1,0 +1,103 @@
+import io
+import json
+import zipfile
+
+import pytest
+from PIL import Image
+
+from gallery.models import Board, GeneratedImage, Generation
+
+from ..conftest import make_generation
+
+pytestmark = pytest.mark.django_db
+Status = Generation.Status
+
+
+def stored(owner, prompt, **fields):
+    generation = make_generation(owner, prompt=prompt, status=Status.SUCCEEDED, **fields)
+    picture = io.BytesIO()
+    Image.new("RGB", (32, 24), "teal").save(picture, "PNG")
+    image = GeneratedImage(generation=generation, index=0, width=32, height=24, seed=42)
+    image.original.save(f"generations/{generation.pk}/0.png", io.BytesIO(picture.getvalue()))
+    return generation
+
+
+@pytest.fixture
+def two(user, media_root):
+    return stored(user, "a lighthouse at dawn"), stored(user, "a harbour at night")
+
+
+def test_the_review_view_offers_a_tick_per_finished_card(client, user, two):
+    make_generation(user, status=Status.RUNNING, prompt="still running")
+    client.force_login(user)
+    body = client.get("/").content.decode()
+    assert body.count('form="bulk-form"') == 2
+    assert "Download originals (ZIP)" in body
+
+
+def test_the_zip_holds_the_originals_with_their_prompts_and_a_manifest(client, user, two):
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip", "ids": [g.pk for g in two]})
+
+    assert response["Content-Disposition"].startswith("attachment")
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = archive.namelist()
+    assert "manifest.json" in names and len(names) == 3
+    manifest = json.loads(archive.read("manifest.json"))
+    assert {m["prompt"] for m in manifest} == {"a lighthouse at dawn", "a harbour at night"}
+    for name in names:
+        if name.endswith(".png"):
+            with Image.open(io.BytesIO(archive.read(name))) as picture:
+                assert picture.text["prompt"] in {"a lighthouse at dawn", "a harbour at night"}
+
+
+def test_the_zip_leaves_out_what_the_user_may_not_see(client, user, other_user, two, media_root):
+    bobs = stored(other_user, "bob's private")
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip", "ids": [two[0].pk, bobs.pk]})
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert "bob" not in archive.read("manifest.json").decode()
+    assert len(archive.namelist()) == 2
+
+
+def test_bulk_delete_moves_only_what_the_user_may_delete(client, user, team, other_user, two):
+    bobs_team_item = stored(other_user, "bob's team item", team=team)
+    alices_team_item = stored(user, "alice's team item", team=team)
+    running = make_generation(user, status=Status.RUNNING)
+    client.force_login(other_user)  # a member: may delete his own only
+    client.post(
+        "/bulk/",
+        {"action": "delete", "ids": [bobs_team_item.pk, alices_team_item.pk, two[0].pk]},
+    )
+    client.force_login(user)
+    client.post("/bulk/", {"action": "delete", "ids": [two[1].pk, running.pk]})
+
+    trashed = set(Generation.objects.exclude(deleted_at=None).values_list("pk", flat=True))
+    assert trashed == {bobs_team_item.pk, two[1].pk}
+
+
+def test_bulk_add_to_a_board(client, user, two):
+    board = Board.objects.create(name="Favourites", owner=user)
+    client.force_login(user)
+    client.post("/bulk/", {"action": "board", "board": board.pk, "ids": [g.pk for g in two]})
+    client.post("/bulk/", {"action": "board", "board": board.pk, "ids": [two[0].pk]})  # again
+    assert board.items.count() == 2
+
+
+def test_bulk_add_to_someone_elses_board_is_404(client, user, other_user, two):
+    board = Board.objects.create(name="Bob's", owner=other_user)
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "board", "board": board.pk, "ids": [two[0].pk]})
+    assert response.status_code == 404 and not board.items.exists()
+
+
+def test_nothing_ticked_says_so(client, user):
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip"}, follow=True)
+    assert "Tick the generations to act on first." in response.content.decode()
+
+
+def test_anonymous_is_sent_to_login_and_get_is_refused(client, user):
+    assert client.post("/bulk/", {"action": "zip", "ids": [1]}).url.startswith("/accounts/login/")
+    client.force_login(user)
+    assert client.get("/bulk/").status_code == 405
