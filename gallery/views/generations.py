@@ -103,7 +103,11 @@ def _remembered(generation: Generation) -> dict:
 @require_GET
 def card(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_card_for_user(request, pk)
-    return render(request, "gallery/_card.html", {"generation": generation})
+    # A card in a review list keeps its bulk tick box when it refreshes itself.
+    selectable = request.GET.get("selectable") == "1"
+    return render(
+        request, "gallery/_card.html", {"generation": generation, "selectable": selectable}
+    )
 
 
 @login_required

@@ -101,3 +101,23 @@ def test_anonymous_is_sent_to_login_and_get_is_refused(client, user):
     assert client.post("/bulk/", {"action": "zip", "ids": [1]}).url.startswith("/accounts/login/")
     client.force_login(user)
     assert client.get("/bulk/").status_code == 405
+
+
+@pytest.mark.parametrize("ids", ["²", "99999999999999999999999", "-1", "1.0"])
+def test_odd_ids_are_ignored_not_a_crash(client, user, ids):
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip", "ids": [ids]}, follow=True)
+    assert "Tick the generations to act on first." in response.content.decode()
+
+
+def test_an_odd_board_is_404_not_a_crash(client, user, two):
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "board", "board": "abc", "ids": [two[0].pk]})
+    assert response.status_code == 404
+
+
+def test_a_refreshing_card_in_a_review_list_keeps_its_tick_box_when_done(client, user, two):
+    client.force_login(user)
+    body = client.get(f"/g/{two[0].pk}/card/?selectable=1").content.decode()
+    assert 'form="bulk-form"' in body
+    assert 'form="bulk-form"' not in client.get(f"/g/{two[0].pk}/card/").content.decode()

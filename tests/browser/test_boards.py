@@ -1,0 +1,51 @@
+"""Boards: make one, put an image on it from a gallery card, take it off again."""
+
+from playwright.sync_api import Page, expect
+
+from gallery.models import Generation
+
+from ..conftest import make_generation
+from ..views.test_detail import store_image
+
+
+def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
+    alice_page: Page, live_server, user, media_root
+):
+    generation = make_generation(
+        user, prompt="a harbour at low tide", status=Generation.Status.SUCCEEDED
+    )
+    store_image(generation, 0)
+    page = alice_page
+
+    page.get_by_role("navigation").get_by_role("link", name="Boards").click()
+    expect(page.get_by_text("No boards yet.")).to_be_visible()
+    page.get_by_label("Name").fill("Harbour picks")
+    page.get_by_role("button", name="Create board").click()
+    expect(page.get_by_role("heading", name="Harbour picks")).to_be_visible()
+    board_url = page.url
+    expect(page.get_by_text("No images on this board yet")).to_be_visible()
+
+    page.goto(f"{live_server.url}/")
+    page.evaluate("window.__noReload = true")
+    card = page.locator(f"#generation-{generation.pk}")
+    card.get_by_role("link", name="＋ Board").click()
+    card.get_by_label("Board for image 1").select_option(label="Harbour picks")
+    card.get_by_role("button", name="Add to board").click()
+    expect(card.get_by_role("status")).to_have_text("Added to “Harbour picks”.")
+    expect(card.locator(".on-boards")).to_have_text("On Harbour picks")
+    assert page.evaluate("window.__noReload") is True
+
+    card.locator(".on-boards").get_by_role("link", name="Harbour picks").click()
+    expect(page).to_have_url(board_url)
+    expect(page.get_by_text("Personal board · 1 image, newest added first")).to_be_visible()
+    picture = page.get_by_role("img", name="Image 1: a harbour at low tide")
+    expect(picture).to_be_visible()
+
+    page.get_by_role("button", name=f"Remove image 1 of #{generation.pk} from the board").click()
+    expect(picture).to_have_count(0)
+    page.reload()
+    expect(page.get_by_text("No images on this board yet")).to_be_visible()
+    expect(page.get_by_text("Personal board · 0 images, newest added first")).to_be_visible()
+
+    page.goto(f"{live_server.url}/g/{generation.pk}/")  # the image itself stays in the gallery
+    expect(page.get_by_role("img", name="Image 1: a harbour at low tide")).to_be_visible()
