@@ -124,8 +124,9 @@ def recheck(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """Try a failed generation again, as a new one made from it (never a silent resubmit)."""
-    generation = get_generation_for_user(request, pk)
+    """Its author tries a failed generation again, as a new one made from it (never a silent
+    resubmit; anyone else remixes instead)."""
+    generation = get_generation_for_author(request, pk)
     if generation.can_retry:
         generation.copy().save()
         tasks.kick()

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from ..models import Invitation, Role, Team
 from ..permissions import get_team_for_user
@@ -37,6 +37,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk)
     role = team.role_of(request.user)
