@@ -18,6 +18,7 @@ from .dashscope.catalog import (
 from .models import Generation, GenerationQuerySet, Team
 from .permissions import teams_to_create_in
 
+ID_PATTERN = re.compile(r"[0-9]{1,18}")  # ASCII digits, no number the database cannot hold
 CUSTOM_SIZE = "custom"
 SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is checked in clean()
 
@@ -109,7 +110,7 @@ class GenerationForm(forms.ModelForm):
         error would tell whether a generation with that number exists."""
         value = self.cleaned_data["remix"]
         parent = None
-        if re.fullmatch(r"[0-9]{1,18}", value):
+        if ID_PATTERN.fullmatch(value):
             parent = Generation.objects.visible_to(self.user).filter(pk=int(value)).first()
         self.instance.parent = parent
         return parent

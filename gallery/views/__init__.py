@@ -1,6 +1,8 @@
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from ..forms import ID_PATTERN
 
 
 def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
@@ -11,3 +13,11 @@ def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
         ):
             return redirect(target)
     return redirect(fallback)
+
+
+def posted_id(request: HttpRequest, name: str) -> int:
+    """The id in a POSTed field; 404 for anything that is not one (never a 500)."""
+    value = request.POST.get(name, "")
+    if not ID_PATTERN.fullmatch(value):
+        raise Http404
+    return int(value)

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 import zipfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ..forms import ID_PATTERN
 from ..metadata import download_name, generation_manifest, png_with_metadata
 from ..models import BoardItem, GeneratedImage, Generation
 from ..permissions import generations_to_manage, get_board_for_user
-from . import redirect_back
+from . import posted_id, redirect_back
 
-ID = re.compile(r"[0-9]{1,18}")  # ASCII digits, and no number the database cannot hold
 MAX_PICKED = 200  # a ZIP of more would be better made by the admin
 
 
@@ -26,7 +25,7 @@ MAX_PICKED = 200  # a ZIP of more would be better made by the admin
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """Act on the picked generations the user may see; anything else picked is ignored."""
-    ids = [int(i) for i in request.POST.getlist("ids") if ID.fullmatch(i)][:MAX_PICKED]
+    ids = [int(i) for i in request.POST.getlist("ids") if ID_PATTERN.fullmatch(i)][:MAX_PICKED]
     picked = Generation.objects.visible_to(request.user).filter(pk__in=ids)
     action = request.POST.get("action")
     if not ids:
@@ -51,10 +50,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
             ),
         )
     elif action == "board":
-        board_id = request.POST.get("board", "")
-        if not ID.fullmatch(board_id):
-            raise Http404
-        board = get_board_for_user(request, int(board_id), change=True)
+        board = get_board_for_user(request, posted_id(request, "board"), change=True)
         images = GeneratedImage.objects.filter(generation__in=picked).exclude(original="")
         added = BoardItem.objects.bulk_create(
             [BoardItem(board=board, image=image, added_by=request.user) for image in images],

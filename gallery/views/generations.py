@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import re
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -10,7 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from .. import tasks
 from ..dashscope.catalog import MODELS
-from ..forms import CUSTOM_SIZE, GenerationForm
+from ..forms import CUSTOM_SIZE, ID_PATTERN, GenerationForm
 from ..models import GeneratedImage, Generation
 from ..permissions import (
     can_manage,
@@ -20,7 +18,7 @@ from ..permissions import (
     get_generation_to_manage,
     teams_to_create_in,
 )
-from . import curation, lineage, review
+from . import curation, lineage, posted_id, review
 
 
 @login_required
@@ -66,7 +64,7 @@ def _remix(request: HttpRequest) -> dict:
     """The form filled in from `?remix=<pk>` (and its seed with `&same_seed=1`) when the user
     may see that generation; nothing otherwise, so an unknown number reveals nothing."""
     value = request.GET.get("remix", "")
-    if not re.fullmatch(r"[0-9]{1,18}", value):
+    if not ID_PATTERN.fullmatch(value):
         return {}
     parent = Generation.objects.visible_to(request.user).filter(pk=int(value)).first()
     if parent is None:
@@ -138,7 +136,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
 def share(request: HttpRequest, pk: int) -> HttpResponse:
     """The author shares a private generation with one of their teams."""
     generation = get_generation_for_author(request, pk)
-    team = get_object_or_404(teams_to_create_in(request.user), pk=request.POST.get("team") or 0)
+    team = get_object_or_404(teams_to_create_in(request.user), pk=posted_id(request, "team"))
     Generation.objects.filter(pk=generation.pk).update(team=team)
     messages.success(request, f"Shared with {team}.")
     return redirect(generation)

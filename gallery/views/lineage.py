@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
+from ..forms import ID_PATTERN
 from ..metadata import download_name, png_with_metadata
 from ..models import Board, GeneratedImage, Generation
 from ..permissions import get_generation_for_user
@@ -150,7 +151,7 @@ def compared_rows(a: Generation, b: Generation) -> list[Row]:
 
 def _generation_from_query(request: HttpRequest, name: str) -> Generation:
     value = request.GET.get(name, "")
-    if not re.fullmatch(r"[0-9]{1,18}", value):
+    if not ID_PATTERN.fullmatch(value):
         raise Http404
     return get_generation_for_user(request, int(value))
 

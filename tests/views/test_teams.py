@@ -190,3 +190,10 @@ def test_a_viewer_cannot_share_into_the_team(client, team):
     client.post(f"/g/{generation.pk}/share/", {"team": team.pk})
     generation.refresh_from_db()
     assert generation.team is None
+
+
+@pytest.mark.parametrize("team_id", ["abc", "", "²"])
+def test_sharing_to_an_odd_team_id_is_404_not_a_crash(client, other_user, team_id):
+    generation = make_generation(other_user)
+    client.force_login(other_user)
+    assert client.post(f"/g/{generation.pk}/share/", {"team": team_id}).status_code == 404
