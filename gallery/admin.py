@@ -1,6 +1,16 @@
 from django.contrib import admin
 
-from .models import GeneratedImage, Generation, Lease
+from .models import (
+    Board,
+    Comment,
+    GeneratedImage,
+    Generation,
+    Invitation,
+    Lease,
+    Membership,
+    ReviewMark,
+    Team,
+)
 
 
 class GeneratedImageInline(admin.TabularInline):
@@ -32,11 +42,11 @@ class GenerationAdmin(admin.ModelAdmin):
         "image_count",
         "created_at",
     ]
-    list_filter = ["status", "model", "created_at", "prompt_extend", "watermark"]
+    list_filter = ["status", "model", "team", "created_at", "prompt_extend", "watermark"]
     search_fields = ["prompt", "negative_prompt", "actual_prompt", "task_id", "owner__username"]
     date_hierarchy = "created_at"
-    list_select_related = ["owner"]
-    raw_id_fields = ["owner"]
+    list_select_related = ["owner", "team"]
+    raw_id_fields = ["owner", "parent"]
     readonly_fields = [
         "task_id",
         "request_id",
@@ -68,3 +78,46 @@ class GeneratedImageAdmin(admin.ModelAdmin):
 @admin.register(Lease)
 class LeaseAdmin(admin.ModelAdmin):
     list_display = ["name", "holder", "expires_at"]
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+class InvitationInline(admin.TabularInline):
+    model = Invitation
+    extra = 0
+    fields = ["role", "created_by", "created_at", "expires_at", "accepted_by", "revoked_at"]
+    readonly_fields = ["created_at", "accepted_by"]
+    raw_id_fields = ["created_by"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name", "memberships__user__username"]
+    inlines = [MembershipInline, InvitationInline]
+
+
+@admin.register(Board)
+class BoardAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "team", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name"]
+    raw_id_fields = ["owner"]
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["generation", "author", "created_at"]
+    search_fields = ["body", "author__username"]
+    raw_id_fields = ["generation", "author"]
+
+
+@admin.register(ReviewMark)
+class ReviewMarkAdmin(admin.ModelAdmin):
+    list_display = ["generation", "user", "mark", "updated_at"]
+    list_filter = ["mark"]
+    raw_id_fields = ["generation", "user"]

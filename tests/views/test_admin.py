@@ -22,3 +22,16 @@ def test_a_generation_page_shows_its_images_inline(admin_client, user):
     response = admin_client.get(f"/admin/gallery/generation/{generation.pk}/change/")
     assert response.status_code == 200
     assert "Generated images" in response.content.decode()
+
+
+def test_staff_manage_teams_with_their_members_and_invitations(admin_client, team, user):
+    team.invitations.create(role="viewer", created_by=user)
+    listing = admin_client.get("/admin/gallery/team/", {"q": "carol"})
+    assert listing.context["cl"].result_count == 1
+    page = admin_client.get(f"/admin/gallery/team/{team.pk}/change/").content.decode()
+    assert "Memberships" in page and "Invitations" in page
+
+
+@pytest.mark.parametrize("model", ["board", "comment", "reviewmark"])
+def test_curation_models_have_admin_pages(admin_client, model):
+    assert admin_client.get(f"/admin/gallery/{model}/").status_code == 200
