@@ -190,11 +190,15 @@ def _store_image(generation: Generation, index: int, result: dict) -> bool:
     return True
 
 
+def _settled_indexes(generation: Generation) -> set[int]:
+    """Images already stored, or ended with a final error."""
+    settled = generation.images.exclude(original="", error_code="")
+    return set(settled.values_list("index", flat=True))
+
+
 def store_results(generation: Generation) -> None:
     """Download every image of a DOWNLOADING record, then end it. Safe to run twice."""
-    settled = set(
-        generation.images.exclude(original="", error_code="").values_list("index", flat=True)
-    )
+    settled = _settled_indexes(generation)
     all_settled = True
     for index, result in enumerate(generation.results):
         if index in settled:
@@ -210,9 +214,7 @@ def store_results(generation: Generation) -> None:
 
 def give_up(generation: Generation) -> None:
     """End a record whose images could not all be stored in time, keeping those that were."""
-    settled = set(
-        generation.images.exclude(original="", error_code="").values_list("index", flat=True)
-    )
+    settled = _settled_indexes(generation)
     for index in range(len(generation.results)):
         if index not in settled:
             GeneratedImage.objects.update_or_create(

@@ -6,12 +6,21 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import CREATOR_ROLES, Board, Generation, Role, Team
+from .models import CREATOR_ROLES, Board, GeneratedImage, Generation, Role, Team
 
 
 def get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
     """The generation if this user may see it; 404 otherwise (never reveal that it exists)."""
     return get_object_or_404(Generation.objects.visible_to(request.user), pk=pk)
+
+
+def get_stored_image(request: HttpRequest, pk: int, index: int) -> GeneratedImage:
+    """A stored image of a generation this user may see (`.generation` is that generation);
+    404 otherwise, or while the image is not stored."""
+    generation = get_generation_for_user(request, pk)
+    image = get_object_or_404(generation.images.exclude(original=""), index=index)
+    image.generation = generation
+    return image
 
 
 def get_generation_for_author(request: HttpRequest, pk: int) -> Generation:

@@ -24,6 +24,7 @@ from ..permissions import (
     get_card_for_user,
     get_generation_for_user,
     get_generation_to_review,
+    get_stored_image,
     teams_to_create_in,
 )
 from . import redirect_back
@@ -177,17 +178,13 @@ def _with_boards(user, images: list[GeneratedImage]) -> list[GeneratedImage]:
     return images
 
 
-def _stored_image(generation: Generation, index: int) -> GeneratedImage:
-    return get_object_or_404(generation.images.exclude(original=""), index=index)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def add_to_board(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     """GET: the small form for one image (HTMX loads it into the card). POST: put the image
     on one of the boards the user may change; it may be on several."""
-    generation = get_generation_for_user(request, pk)
-    image = _stored_image(generation, index)
+    image = get_stored_image(request, pk, index)
+    generation = image.generation
     if request.method == "GET" and not request.htmx:
         return redirect(generation)  # the detail page has the form for every image
     notice = ""

@@ -2,20 +2,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import tasks
 from ..dashscope.catalog import MODELS
 from ..forms import CUSTOM_SIZE, ID_PATTERN, GenerationForm
-from ..models import GeneratedImage, Generation
+from ..models import Generation
 from ..permissions import (
     can_manage,
     get_card_for_user,
     get_generation_for_author,
-    get_generation_for_user,
     get_generation_to_manage,
+    get_stored_image,
     teams_to_create_in,
 )
 from . import curation, lineage, posted_id, review
@@ -175,11 +175,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def image_file(request: HttpRequest, pk: int, index: int, kind: str) -> FileResponse:
-    generation = get_generation_for_user(request, pk)
-    image = get_object_or_404(GeneratedImage, generation=generation, index=index)
+    image = get_stored_image(request, pk, index)
     stored = image.original if kind == "original" else image.thumbnail
-    if not stored:
-        raise Http404
     response = FileResponse(stored.open("rb"))
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -11,15 +11,15 @@ from difflib import SequenceMatcher
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET
 
 from ..forms import ID_PATTERN
 from ..metadata import download_name, png_with_metadata
-from ..models import Board, GeneratedImage, Generation
-from ..permissions import get_generation_for_user
+from ..models import Board, Generation
+from ..permissions import get_generation_for_user, get_stored_image
 from ..templatetags.gallery_extras import duration
 
 REMIXES_SHOWN = 24
@@ -180,13 +180,10 @@ def compare(request: HttpRequest) -> HttpResponse:
 @require_GET
 def download(request: HttpRequest, pk: int, index: int) -> FileResponse:
     """The original as an attachment, with its prompt and parameters written into it."""
-    generation = get_generation_for_user(request, pk)
-    image = get_object_or_404(GeneratedImage, generation=generation, index=index)
-    if not image.original:
-        raise Http404
+    image = get_stored_image(request, pk, index)
     return FileResponse(
-        io.BytesIO(png_with_metadata(generation, image)),
+        io.BytesIO(png_with_metadata(image.generation, image)),
         as_attachment=True,
-        filename=download_name(generation, image),
+        filename=download_name(image.generation, image),
         headers={"Cache-Control": "private, max-age=86400"},
     )
