@@ -1,0 +1,98 @@
+"""Guessing passwords: after five wrong ones for a username from one address, that pair is
+refused for a while, on the login page and the admin's alike (django-axes)."""
+
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.utils import timezone
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "wonderland-2026"  # the `user` fixture's
+LOCKED = "Too many failed attempts to log in as “alice” from your address."
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def log_in(client, password, url="/accounts/login/", username="alice", ip="203.0.113.7"):
+    return client.post(url, {"username": username, "password": password}, REMOTE_ADDR=ip)
+
+
+def fail(client, times, **where):
+    """`times` wrong passwords: the form again with its error, until the fifth locks."""
+    for attempt in range(1, times + 1):
+        response = log_in(client, "not-the-password", **where)
+        if attempt < 5:
+            assert response.status_code == 200
+            assert "Please enter a correct username and password" in response.content.decode()
+        else:
+            assert response.status_code == 429
+
+
+def test_the_limit_is_five_failures_for_a_quarter_of_an_hour():
+    assert settings.AXES_FAILURE_LIMIT == 5
+    assert settings.AXES_COOLOFF_TIME == timedelta(minutes=15)
+
+
+def test_four_failures_still_let_the_right_password_in(client, user):
+    fail(client, 4)
+    response = log_in(client, PASSWORD)
+    assert response.status_code == 302 and response.url == "/"
+
+
+def test_the_fifth_failure_locks_even_the_right_password_out(client, user):
+    fail(client, 5)
+
+    response = log_in(client, PASSWORD)
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert LOCKED in page and "Try again in 15 minutes." in page
+    assert "<h1>Log in</h1>" in page  # the app's own page, not a bare text answer
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_success_before_the_limit_starts_the_count_again(client, user):
+    fail(client, 4)
+    log_in(client, PASSWORD)
+    client.post("/accounts/logout/")
+    fail(client, 4)
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_the_lock_holds_one_username_from_one_address(client, user, other_user):
+    fail(client, 5)
+    assert log_in(client, PASSWORD).status_code == 429
+    # bob, from the same address, and alice from another one still get in
+    assert log_in(client, "builder-2026", username="bob").status_code == 302
+    client.post("/accounts/logout/")
+    assert log_in(client, PASSWORD, ip="198.51.100.20").status_code == 302
+
+
+def test_the_lock_ends_after_the_cool_off(client, user):
+    fail(client, 5)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=16))
+    assert log_in(client, PASSWORD).status_code == 302
+
+
+def test_the_admin_login_counts_and_is_locked_too(client, admin_user):
+    admin = {"url": "/admin/login/", "username": "admin"}
+    for _ in range(5):
+        log_in(client, "not-the-password", **admin)
+
+    response = log_in(client, "password", **admin)  # admin_user's real password
+
+    assert response.status_code == 429
+    assert "Too many failed attempts to log in as “admin”" in response.content.decode()
+    assert client.get("/admin/").status_code == 302  # still to the login page
+
+
+def test_failures_on_one_login_form_count_on_the_other(client, admin_user):
+    fail(client, 3, username="admin")
+    for _ in range(2):
+        log_in(client, "not-the-password", url="/admin/login/", username="admin")
+    assert log_in(client, "password", username="admin").status_code == 429
