@@ -1,0 +1,66 @@
+"""Passwords: Django's four validators refuse weak new passwords; the first admin that
+`make run` creates still gets a password they accept."""
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+
+from gallery.management.commands import welcome
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "wonderland-2026"  # the `user` fixture's
+
+
+@pytest.fixture(autouse=True)
+def quick_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.mark.parametrize(
+    ("new", "words"),
+    [
+        ("k7#Qz", "too short. It must contain at least 8 characters"),
+        ("password123", "too common"),
+        ("8675309142", "entirely numeric"),
+        ("alice2026", "too similar to the username"),
+    ],
+)
+def test_changing_to_a_weak_password_is_refused_with_the_reason(client, user, new, words):
+    client.force_login(user)
+
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+
+    assert response.status_code == 200
+    assert words in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_a_strong_password_is_taken(client, user):
+    client.force_login(user)
+    new = "tide-pools-at-low-sun"
+    response = client.post(
+        "/accounts/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+
+
+def test_the_first_admin_of_make_run_gets_a_valid_password_and_can_log_in(
+    client, tmp_path, monkeypatch, django_user_model
+):
+    monkeypatch.setattr(welcome, "PASSWORD_FILE", tmp_path / "admin-password.txt")
+
+    told = welcome.Command()._ensure_admin("admin")
+
+    password = (tmp_path / "admin-password.txt").read_text().strip()
+    admin = django_user_model.objects.get(username="admin")
+    assert admin.is_superuser and password in told
+    validate_password(password, admin)  # raises if a validator refuses it
+    response = client.post("/admin/login/", {"username": "admin", "password": password})
+    assert response.status_code == 302
+    assert client.get("/admin/").status_code == 200
