@@ -8,7 +8,9 @@ def dashscope_mode(request) -> dict:
 
 
 def user_teams(request) -> dict:
-    """The teams in the user's menu."""
-    if not request.user.is_authenticated:
+    """The teams in the user's menu. A request refused before the user is known (a Host not
+    in ALLOWED_HOSTS) has no `user`, and its 400 page must still render."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
-    return {"menu_teams": Team.objects.of(request.user).distinct()}
+    return {"menu_teams": Team.objects.of(user).distinct()}
