@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -16,6 +17,7 @@ from .dashscope.catalog import (
     SIZE_PRESETS,
 )
 from .models import Generation, GenerationQuerySet, Team
+from .models.keyset import KeysetQuerySet
 from .permissions import teams_to_create_in
 
 ID_PATTERN = re.compile(r"[0-9]{1,18}")  # ASCII digits, no number the database cannot hold
@@ -25,6 +27,30 @@ SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is chec
 
 def _size_value(width: int, height: int) -> str:
     return f"{width}*{height}"
+
+
+# Bidi embeddings, overrides and isolates make a text read differently on the page from what is
+# sent ("Trojan Source"); other control characters have no place in a prompt. NUL is refused
+# before this, by Django's own validator. Marks such as U+200F (RLM) stay: RTL text needs them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_CONTROLS = frozenset("\t\n\r")
+
+
+def _plain_text(value: str) -> str:
+    for char in value:
+        if char in BIDI_CONTROLS:
+            raise forms.ValidationError(
+                f"Remove the hidden text-direction character U+{ord(char):04X}: "
+                "it makes the text read differently from what is sent."
+            )
+        if unicodedata.category(char) == "Cc" and char not in LINE_CONTROLS:
+            raise forms.ValidationError(f"Remove the control character U+{ord(char):04X}.")
+    return value
+
+
+def _visible(value: str) -> bool:
+    """Whether anything in `value` shows: not only spaces and zero-width characters."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in value)
 
 
 class GenerationForm(forms.ModelForm):
@@ -104,6 +130,15 @@ class GenerationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["team"].queryset = teams_to_create_in(user)
+
+    def clean_prompt(self) -> str:
+        prompt = _plain_text(self.cleaned_data["prompt"])
+        if not _visible(prompt):
+            raise forms.ValidationError("Write a prompt: this one has no visible characters.")
+        return prompt
+
+    def clean_negative_prompt(self) -> str:
+        return _plain_text(self.cleaned_data["negative_prompt"])
 
     def clean_remix(self) -> Generation | None:
         """The parent, if the user may see it. Anything else is dropped without a word: an
@@ -206,8 +241,11 @@ class ReviewFilterForm(forms.Form):
         ],
     )
     order = forms.ChoiceField(required=False, choices=ORDER_CHOICES)
-    # Where the next page starts: the last card's (created_at, id), set by "Load more" links.
+    # Positions in the list, not filters: where the next page starts (the last row's position,
+    # set by "Load more" links), and the newest row shown (set by a live list's poll, which asks
+    # for what was made since).
     after = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+    newer = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     FILTERS = ("q", "model", "status", "size", "author", "since", "until", "starred", "review")
     SIZES = [_size_value(w, h).replace("*", "x") for w, h in SIZE_PRESETS]
@@ -233,7 +271,13 @@ class ReviewFilterForm(forms.Form):
         return int(match[1]), int(match[2])
 
     def clean_after(self) -> tuple[datetime, int] | None:
-        value = self.cleaned_data["after"]
+        return self._position("after")
+
+    def clean_newer(self) -> tuple[datetime, int] | None:
+        return self._position("newer")
+
+    def _position(self, name: str) -> tuple[datetime, int] | None:
+        value = self.cleaned_data[name]
         if not value:
             return None
         match = CURSOR_PATTERN.match(value)
@@ -249,12 +293,13 @@ class ReviewFilterForm(forms.Form):
         return data
 
     @staticmethod
-    def cursor(generation: Generation) -> str:
-        """The `after` value for the page that follows this card."""
-        return f"{(generation.created_at - EPOCH) // timedelta(microseconds=1)}_{generation.pk}"
+    def cursor(position: tuple[datetime, int]) -> str:
+        """The `after` or `newer` value for a row's position (see KeysetQuerySet.position_of)."""
+        at, pk = position
+        return f"{(at - EPOCH) // timedelta(microseconds=1)}_{pk}"
 
-    def apply(self, generations: GenerationQuerySet, user) -> GenerationQuerySet:
-        """`generations` narrowed by every valid filter, in the chosen order, from `after` on."""
+    def narrow(self, generations: GenerationQuerySet, user) -> GenerationQuerySet:
+        """`generations` narrowed by every valid filter."""
         data = self.cleaned_data if self.is_bound else {}
         if data.get("q"):
             generations = generations.search(data["q"])
@@ -272,10 +317,17 @@ class ReviewFilterForm(forms.Form):
             generations = generations.favourited_by(user)
         if data.get("review"):
             generations = generations.reviewed(data["review"])
-        oldest_first = self.oldest_first
+        return generations
+
+    def page(self, listing: KeysetQuerySet) -> KeysetQuerySet:
+        """`listing` in the chosen order from `after` on; with `newer`, only what is newer than
+        that row, the closest first, so a poll never skips one when many came at once."""
+        data = self.cleaned_data if self.is_bound else {}
+        if data.get("newer"):
+            return listing.following(*data["newer"], oldest_first=True).in_order(oldest_first=True)
         if data.get("after"):
-            generations = generations.following(*data["after"], oldest_first=oldest_first)
-        return generations.in_order(oldest_first)
+            listing = listing.following(*data["after"], oldest_first=self.oldest_first)
+        return listing.in_order(self.oldest_first)
 
     @property
     def oldest_first(self) -> bool:
@@ -292,6 +344,6 @@ class ReviewFilterForm(forms.Form):
         pairs = [
             (name, self.data.get(name, ""))
             for name in self.fields
-            if name != "after" and self.data.get(name, "") not in ("", "newest")
+            if name not in ("after", "newer") and self.data.get(name, "") not in ("", "newest")
         ]
         return urlencode(pairs + list(extra.items()))
