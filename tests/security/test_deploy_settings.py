@@ -1,5 +1,6 @@
-"""Deployment settings: with the production environment (README, "Security"), `manage.py check
---deploy` finds nothing; without it, the defaults still serve `make run` over plain http."""
+"""Deployment settings: with the production environment (README, "Security", HSTS preload
+included), `manage.py check --deploy` finds nothing; without it, the defaults still serve
+`make run` over plain http."""
 
 import json
 import os
