@@ -10,13 +10,9 @@ from django_q.models import OrmQ
 
 from gallery.models import Generation, Team
 
+from ..views.test_home import VALID
+
 pytestmark = pytest.mark.django_db
-VALID = {
-    "model": "wanx2.1-t2i-turbo",
-    "prompt": "a lighthouse at dawn",
-    "size": "1024*1024",
-    "n": 1,
-}
 
 
 @pytest.fixture
