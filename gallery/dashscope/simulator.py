@@ -84,7 +84,9 @@ class SimulatorConfig:
     slow_rate: float = _opt(0.0, "fraction of API calls delayed by slow_seconds")
     slow_seconds: float = _opt(0.0, "delay of a slow API call")
     reset_rate: float = _opt(0.0, "fraction of API calls whose connection is dropped")
-    malformed_rate: float = _opt(0.0, "fraction of API calls answered 200 with a non-JSON body")
+    malformed_rate: float = _opt(
+        0.0, "fraction of API calls that take effect but answer 200 with a body cut short"
+    )
     unknown_rate: float = _opt(0.0, "fraction of GET /tasks/{id} answered UNKNOWN")
     partial_failure: bool = _opt(False, "for n>1 the last image of each task fails")
     inspection_word: str = _opt("forbidden", "a prompt with this word is refused at submit")
@@ -537,9 +539,6 @@ class _Handler(BaseHTTPRequestHandler):
         if fault == "reset":
             self.close_connection = True  # hang up without a word
             return
-        if fault == "malformed":
-            self._send(200, b'{"request_id": "', "application/json")  # cut short mid-body
-            return
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
         try:
             if fault == "5xx":
@@ -549,6 +548,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self.sim.count_rejected(e.code)
             status, payload = e.status, {"code": e.code, "message": e.message}
+        if fault == "malformed" and status == 200:
+            # The call took effect (a submit made its task); only the answer is cut short.
+            self._send(200, b'{"request_id": "', "application/json")
+            return
         self._send_json(status, {"request_id": str(uuid.uuid4()), **payload})
 
     def _control(self, path: str, body: bytes) -> None:
