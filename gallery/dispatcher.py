@@ -29,7 +29,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from . import downloads, polling
+from . import downloads, polling, reconciliation
 from .dashscope.client import DashScopeClient, SubmittedTask, TaskState
 from .dashscope.errors import DashScopeError
 from .downloads import STORE_DEADLINE
@@ -45,6 +45,7 @@ SWEEP_EVERY = 5.0
 MAX_SUBMIT_RETRIES = 8  # for server errors; throttling is retried until GENERATION_MAX_AGE
 MAX_UNKNOWN_ANSWERS = 3  # consecutive UNKNOWN answers that end a task
 TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id
+RECHECK_UNDECIDED = timedelta(seconds=5)  # until the tasks that hide the answer finish
 
 
 class RateLimiter:
@@ -180,6 +181,8 @@ class Dispatcher:
                 continue
             if kind == "submit":
                 self._submitted(record, outcome)
+            elif kind == "reconcile":
+                self._reconciled(record, outcome)
             else:
                 self._queried(record, outcome)
 
@@ -277,8 +280,12 @@ class Dispatcher:
         if not isinstance(outcome, DashScopeError):
             return
         if outcome.maybe_received:
-            # DashScope may have the task (and bill it): never resend blindly.
-            record.fail(Status.SUBMITTING, "SubmitOutcomeUnknown", outcome.message)
+            # DashScope may have the task (and bill it): never resend blindly; the sweep
+            # looks for it in DashScope's task list first.
+            log.warning("generation %s: submit outcome unknown (%s)", record.pk, outcome.code)
+            record.transition(
+                Status.SUBMITTING, next_check_at=timezone.now() + reconciliation.LISTING_DELAY
+            )
         elif outcome.retryable and (
             outcome.status == 429 or record.submit_attempts < MAX_SUBMIT_RETRIES
         ):
@@ -289,6 +296,36 @@ class Dispatcher:
             )
         else:
             record.fail(Status.SUBMITTING, outcome.code, outcome.message)
+
+    def _find_task(self, record: Generation) -> reconciliation.Finding:
+        try:
+            return reconciliation.find_task(self.client, record)
+        finally:
+            connection.close()  # this pool thread's own connection
+
+    def _reconciled(self, record: Generation, outcome) -> None:
+        """Adopt the task DashScope made, send the record again if it made none, or wait."""
+        now = timezone.now()
+        if isinstance(outcome, reconciliation.Finding) and outcome.task_id:
+            if not Generation.objects.filter(task_id=outcome.task_id).exists():
+                log.info("generation %s found as task %s", record.pk, outcome.task_id)
+                record.transition(
+                    Status.SUBMITTING,
+                    status=Status.PENDING,
+                    task_id=outcome.task_id,
+                    next_check_at=now,
+                )
+        elif isinstance(outcome, reconciliation.Finding) and outcome.absent:
+            log.info("generation %s never reached DashScope; sending it again", record.pk)
+            record.transition(Status.SUBMITTING, status=Status.QUEUED, next_check_at=None)
+        elif now - record.submitted_at > timedelta(seconds=settings.GENERATION_MAX_AGE):
+            record.fail(
+                Status.SUBMITTING,
+                "SubmitOutcomeUnknown",
+                "DashScope's task list never showed whether it arrived.",
+            )
+        else:  # the list could not tell yet, or could not be read
+            record.transition(Status.SUBMITTING, next_check_at=now + RECHECK_UNDECIDED)
 
     # -- querying ---------------------------------------------------------------------------
 
@@ -398,13 +435,13 @@ class Dispatcher:
     def sweep(self, now) -> None:
         busy = self._busy_ids()
         overdue = Generation.objects.exclude(pk__in=busy).filter(next_check_at__lt=now)
-        # A dispatcher died between sending a POST and saving its task id.
+        # A POST whose answer never arrived, or a dispatcher that died before saving it.
         for record in overdue.filter(status=Status.SUBMITTING):
-            record.fail(
-                Status.SUBMITTING,
-                "SubmitOutcomeUnknown",
-                "The worker stopped while submitting.",
-            )
+            if not self.query_limiter.ready():
+                break
+            self.query_limiter.take()
+            future = self.pool.submit(self._find_task, record)
+            self.calls[future] = ("reconcile", record)
         too_old = now - timedelta(seconds=settings.GENERATION_MAX_AGE)
         # A store_results job died or was lost by the broker: start it again (it is
         # idempotent), or, past the age limit, keep what was stored and end the record.

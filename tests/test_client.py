@@ -2,10 +2,11 @@
 
 import socket
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gallery.dashscope.client import DashScopeClient, ImageRequest
+from gallery.dashscope.client import LIST_PAGE_SIZE, DashScopeClient, ImageRequest
 from gallery.dashscope.errors import DashScopeError, DashScopeUnavailable
 
 from .conftest import TEST_KEY
@@ -80,6 +81,25 @@ def test_it_reads_a_partial_failure(client, simulator):
 def test_an_unknown_task_id_answers_unknown(client):
     state = client.fetch("00000000-0000-0000-0000-000000000000")
     assert state.status == "UNKNOWN" and not state.is_waiting
+
+
+def test_it_lists_every_page_of_a_models_tasks_in_a_window(client, simulator):
+    simulator.config.submit_rate, simulator.config.concurrency_limit = 0, 200
+    simulator.config.pending_seconds = 30
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    ids = {client.submit(REQUEST).task_id for _ in range(LIST_PAGE_SIZE + 2)}
+    client.submit(ImageRequest(model="wanx2.1-t2i-plus", prompt="another model"))
+
+    listed = client.list_tasks(REQUEST.model, start, datetime.now(UTC) + timedelta(seconds=1))
+
+    assert {task.task_id for task in listed} == ids
+    assert all(task.is_waiting for task in listed)
+    assert client.list_tasks(REQUEST.model, start - timedelta(days=2), start) == []
+
+
+def test_its_results_carry_the_prompt_they_were_made_from(client):
+    state = wait_until_done(client, client.submit(REQUEST).task_id)
+    assert [r.orig_prompt for r in state.results] == [REQUEST.prompt] * 2
 
 
 def test_it_cancels_a_pending_task_only(client, simulator):

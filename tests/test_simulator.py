@@ -8,6 +8,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -616,6 +617,25 @@ def test_it_lists_tasks_by_status_and_model_in_pages(simulator):
     assert (pending["total"], pending["page_no"], pending["page_size"]) == (2, 2, 1)
     assert [row["task_id"] for row in pending["data"]] == [ids[1]]  # newest first
     assert [row["task_id"] for row in listing(status="CANCELED")["data"]] == [ids[0]]
+
+
+def test_it_lists_only_tasks_submitted_in_the_given_window(simulator):
+    unthrottled(simulator)
+    task_id = submit_ok(simulator)
+
+    def listed(start_time, end_time):
+        params = {"start_time": start_time, "end_time": end_time}
+        response = requests.get(f"{simulator.base_url}/tasks", params=params, headers=AUTH)
+        assert response.status_code == 200
+        return [row["task_id"] for row in response.json()["data"]]
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    assert listed(f"{now:%Y}0101000000", f"{now.year + 1}0101000000") == [task_id]
+    assert listed(f"{now.year - 1}0101000000", f"{now.year - 1}1231235959") == []
+    response = requests.get(
+        f"{simulator.base_url}/tasks", params={"start_time": "yesterday"}, headers=AUTH
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "InvalidParameter")
 
 
 # --- command line --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from .errors import DashScopeError, DashScopeUnavailable
 
 SUBMIT_PATH = "/services/aigc/text2image/image-synthesis"
 BEIJING = ZoneInfo("Asia/Shanghai")  # DashScope's timestamps are Beijing-local strings
+LIST_PAGE_SIZE = 100  # the largest page the task list allows
 WAITING_STATUSES = frozenset({"PENDING", "RUNNING", "SUSPENDED"})
 
 
@@ -55,6 +56,7 @@ class ImageResult:
     """One entry of `output.results`: either a URL or a per-image error."""
 
     url: str = ""
+    orig_prompt: str = ""
     actual_prompt: str = ""
     code: str = ""
     message: str = ""
@@ -90,6 +92,7 @@ class TaskState:
             results=[
                 ImageResult(
                     url=item.get("url", ""),
+                    orig_prompt=item.get("orig_prompt", ""),
                     actual_prompt=item.get("actual_prompt", ""),
                     code=item.get("code", ""),
                     message=item.get("message", ""),
@@ -100,6 +103,18 @@ class TaskState:
             message=output.get("message", ""),
             image_count=(body.get("usage") or {}).get("image_count", 0),
         )
+
+
+@dataclass(frozen=True)
+class ListedTask:
+    """One row of the task list: enough to find a task whose id was never received."""
+
+    task_id: str
+    status: str
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.status in WAITING_STATUSES
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -157,6 +172,24 @@ class DashScopeClient:
 
     def fetch(self, task_id: str) -> TaskState:
         return TaskState.from_body(self._call("GET", f"/tasks/{task_id}"))
+
+    def list_tasks(self, model: str, start: datetime, end: datetime) -> list[ListedTask]:
+        """Every task of this account for `model` submitted between `start` and `end`."""
+        window = {
+            "model_name": model,
+            "start_time": start.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
+            "end_time": end.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
+            "page_size": LIST_PAGE_SIZE,
+        }
+        tasks: list[ListedTask] = []
+        page_no = 1
+        while True:
+            body = self._call("GET", "/tasks", params={**window, "page_no": page_no})
+            rows = body.get("data") or []
+            tasks += [ListedTask(row["task_id"], row.get("status", "")) for row in rows]
+            if len(rows) < LIST_PAGE_SIZE or len(tasks) >= body.get("total", 0):
+                return tasks
+            page_no += 1
 
     def cancel(self, task_id: str) -> None:
         """Cancel a task; DashScope allows this only while it is PENDING."""

@@ -76,9 +76,9 @@ EXPLANATIONS = {
     "InternalError.Algo": "DashScope's image model failed on this request. Try again.",
     "InternalError.Timeout": "DashScope timed out making this image. Try again.",
     "SubmitOutcomeUnknown": (
-        "The connection to DashScope broke while the request was being sent, so it is unknown "
-        "whether DashScope received it. It was not resent, so you are not charged twice; "
-        "try again if no images appear."
+        "The connection to DashScope broke while the request was being sent, and DashScope's "
+        "task list never showed whether it arrived. It was not resent, so you are not charged "
+        "twice; try again if no images appear."
     ),
     "TimedOut": "DashScope did not finish this generation in time.",
     "UNKNOWN": "DashScope no longer knows this task (task ids expire after 24 hours).",

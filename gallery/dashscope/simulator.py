@@ -383,6 +383,13 @@ class SimulatorServer:
             raise _invalid("page_no and page_size must be integers.") from None
         if page_no < 1 or not 1 <= page_size <= 100:
             raise _invalid("page_no must be at least 1 and page_size from 1 to 100.")
+        try:  # the submit-time window, Beijing-local YYYYMMDDhhmmss, both ends included
+            since, until = (
+                _from_list_time(params[name][0]) if name in params else default
+                for name, default in (("start_time", 0.0), ("end_time", float("inf")))
+            )
+        except ValueError:
+            raise _invalid("start_time and end_time must look like YYYYMMDDhhmmss.") from None
         now = time.time()
         with self._lock:
             if not self._take(("query", key), self.config.query_rate, now):
@@ -392,6 +399,8 @@ class SimulatorServer:
                 row = {"task_id": t.task_id, "status": self._status(t, now), "model_name": t.model}
                 # Skip other keys' tasks, expired ones and any that a filter does not match.
                 if t.key != key or row["status"] == "UNKNOWN" or filters.items() - row.items():
+                    continue
+                if not since <= int(t.submitted_at) <= until:
                     continue
                 ended = t.ended_at(now)
                 row["start_time"] = _beijing(t.submitted_at)
@@ -497,6 +506,10 @@ def _image_timeout() -> dict:
 
 def _beijing(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
+def _from_list_time(value: str) -> float:
+    return datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=BEIJING).timestamp()
 
 
 def _extend_prompt(prompt: str) -> str:
