@@ -42,7 +42,9 @@ SHOW = (
 @pytest.fixture
 def manage(tmp_path):
     """Run manage.py with only `variables` of the switches set (and a VAR_DIR of its own)."""
-    base = {k: v for k, v in os.environ.items() if k not in SWITCHES}
+    # DJANGO_ALLOW_ASYNC_UNSAFE: set for the browser tests, and an error under --deploy
+    unset = {*SWITCHES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in os.environ.items() if k not in unset}
 
     def run(*args: str, variables: dict) -> subprocess.CompletedProcess:
         env = {**base, "VAR_DIR": str(tmp_path / "var"), **variables}
