@@ -62,3 +62,14 @@ def test_the_session_cookie_is_out_of_reach_of_scripts_and_other_sites(client, u
     cookie = client.cookies[COOKIE]
     assert cookie["httponly"] is True
     assert cookie["samesite"] == "Lax"
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"],
+)
+def test_logging_in_never_sends_the_user_to_another_site(client, user, next_url):
+    response = client.post(
+        "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": next_url}
+    )
+    assert response.status_code == 302 and response.url == "/"
