@@ -133,3 +133,27 @@ def test_the_ticked_cards_download_as_a_zip_of_their_originals(
     assert sorted(entry["id"] for entry in manifest) == sorted([pair.pk, single.pk])
     assert left_out.pk not in {entry["id"] for entry in manifest}
     assert {entry["prompt"] for entry in manifest} == {"two lighthouses", "a harbour crane"}
+
+
+def test_leaving_the_search_box_keeps_the_cards_load_more_brought(
+    alice_page: Page, live_server, user
+):
+    for i in range(30):
+        make_generation(user, prompt=f"a lighthouse, take {i}")
+    make_generation(user, prompt="a meadow")
+    page = alice_page
+    filters = page.locator("#review-filters")
+
+    filters.get_by_label("Search").fill("lighthouse")
+    expect(page).to_have_url(f"{live_server.url}/?q=lighthouse")
+    expect(prompts(page)).to_have_count(24)
+    page.get_by_role("link", name="Load more").click()
+    expect(prompts(page)).to_have_count(30)
+
+    asked = []
+    page.on("request", lambda request: asked.append(request.url))
+    filters.get_by_label("Search").press("Tab")  # the box loses focus: a change event
+    filters.get_by_label("Model").select_option("wanx2.1-t2i-turbo")  # this one does ask
+    expect(page).to_have_url(f"{live_server.url}/?q=lighthouse&model=wanx2.1-t2i-turbo")
+    expect(prompts(page)).to_have_count(24)
+    assert len([url for url in asked if "/?q=lighthouse" in url]) == 1, asked

@@ -29,7 +29,6 @@ TEMPLATES = sorted(
 # htmx (allowEval false) ignores the filter: the trigger fires as if it said true.
 NEEDS_EVAL_TODAY = {
     "templates/gallery/_card.html": "visibilityState trigger filters (pausing in hidden tabs)",
-    "templates/gallery/_review_filters.html": "the change[target.type !== 'search'] filter",
 }
 
 
