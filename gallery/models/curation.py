@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from .keyset import KeysetQuerySet
 from .teams import Team
 
 
@@ -52,6 +53,10 @@ class Board(models.Model):
         return reverse("gallery:board", args=[self.pk])
 
 
+class BoardItemQuerySet(KeysetQuerySet):
+    position_field = "added_at"  # a board lists its images by when they were added
+
+
 class BoardItem(models.Model):
     board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
     image = models.ForeignKey(
@@ -62,10 +67,16 @@ class BoardItem(models.Model):
     )
     added_at = models.DateTimeField(default=timezone.now)
 
+    objects = BoardItemQuerySet.as_manager()
+
     class Meta:
         ordering = ["-added_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["board", "image"], name="image_once_per_board")
+        ]
+        indexes = [
+            # a board's page and the cover on the boards list: its images, newest added first
+            models.Index(fields=["board", "-added_at"], name="board_item_added"),
         ]
 
     def __str__(self) -> str:

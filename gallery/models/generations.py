@@ -13,6 +13,7 @@ from ..dashscope.catalog import MODELS
 from ..dashscope.client import ImageRequest
 from ..dashscope.errors import explain
 from .curation import Favourite, ReviewMark
+from .keyset import KeysetQuerySet
 from .teams import Team
 
 
@@ -21,7 +22,7 @@ def _start_of(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-class GenerationQuerySet(models.QuerySet):
+class GenerationQuerySet(KeysetQuerySet):
     def visible_to(self, user) -> GenerationQuerySet:
         """The one rule for who may see a generation (and its images): its author, and the
         members of the team it is shared with; nobody while it is in the trash."""
@@ -104,25 +105,6 @@ class GenerationQuerySet(models.QuerySet):
             .with_review_counts()
             .select_related("owner", "team")
             .prefetch_related("images")
-        )
-
-    def in_order(self, oldest_first: bool = False) -> GenerationQuerySet:
-        """Newest (or oldest) first, with the id to break ties: the order keyset pages need."""
-        if oldest_first:
-            return self.order_by("created_at", "id")
-        return self.order_by("-created_at", "-id")
-
-    def following(self, created_at, pk: int, oldest_first: bool = False) -> GenerationQuerySet:
-        """What comes after the row (created_at, pk) in `in_order(oldest_first)`: the next page
-        of a keyset pager, found through the index instead of counting past an OFFSET."""
-        if oldest_first:
-            return self.filter(
-                Q(created_at__gt=created_at) | Q(created_at=created_at, id__gt=pk),
-                created_at__gte=created_at,  # redundant, but lets SQLite seek the index
-            )
-        return self.filter(
-            Q(created_at__lt=created_at) | Q(created_at=created_at, id__lt=pk),
-            created_at__lte=created_at,
         )
 
 

@@ -7,7 +7,6 @@ from collections import defaultdict
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -27,9 +26,7 @@ from ..permissions import (
     get_stored_image,
     teams_to_create_in,
 )
-from . import redirect_back
-
-BOARD_PAGE_SIZE = 48
+from . import redirect_back, review
 
 
 class BoardForm(forms.ModelForm):
@@ -108,19 +105,28 @@ def board_list(request: HttpRequest) -> HttpResponse:
 
 
 def _board_page(request: HttpRequest, board: Board, rename_form: RenameBoardForm) -> HttpResponse:
-    items = (
-        _visible_items(request.user)
-        .filter(board=board)
-        .select_related("image__generation")
-        .order_by("-added_at", "-id")
+    """The board as a scope of the review view: its images, searched and filtered by what their
+    generations are, newest added first."""
+    on_board = BoardItem.objects.filter(board=board).values("image__generation")
+    can_change = can_change_board(request.user, board)
+    scope = review.Scope(
+        Generation.objects.visible_to(request.user).filter(pk__in=on_board),
+        empty_text="No images on this board yet: add them from any card with “＋ Board”.",
+        authors=review.members_of(board.team) if board.team_id else None,
+        reviews=board.team_id is not None,
+        board=board,
+        can_change_board=can_change,
     )
-    context = {
-        "board": board,
-        "can_change": can_change_board(request.user, board),
-        "rename_form": rename_form,
-        "page": Paginator(items, BOARD_PAGE_SIZE).get_page(request.GET.get("page")),
-    }
-    return render(request, "gallery/board.html", context)
+
+    def page_context() -> dict:
+        return {
+            "board": board,
+            "can_change": can_change,
+            "rename_form": rename_form,
+            "image_count": _visible_items(request.user).filter(board=board).count(),
+        }
+
+    return review.review(request, scope, "gallery/board.html", page_context)
 
 
 @login_required

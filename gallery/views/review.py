@@ -1,12 +1,13 @@
-"""The review view: one listing with search and filters for "mine" and each team.
+"""The review view: one listing with search and filters for "mine", each team and each board.
 
 A scope is what the user may see there; the filters live in the query string, so a view is
 bookmarkable and the back button works. The same partial (_review_results.html) serves the full
-page, the HTMX answer to the filter form, and the "Load more" link.
+page, the HTMX answer to the filter form and the "Load more" link.
 
-Pages are keyset pages: "Load more" asks for what comes after the last card's
-(created_at, id), which the history and team indexes find directly, instead of an OFFSET that
-reads every skipped row. No COUNT(*) either: one row more than a page tells whether there is more.
+Pages are keyset pages: "Load more" asks for what comes after the last row's (created_at, id),
+or (added_at, id) on a board, which the history, team and board indexes find directly, instead
+of an OFFSET that reads every skipped row. No COUNT(*) either: one row more than a page tells
+whether there is more.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from ..forms import ReviewFilterForm
-from ..models import Generation, GenerationQuerySet, Team
+from ..models import Board, Generation, GenerationQuerySet, Team
+from ..models.keyset import KeysetQuerySet
 from ..permissions import boards_to_change, get_team_for_user
 
 PAGE_SIZE = 24
@@ -38,6 +40,20 @@ class Scope:
     empty_text: str  # when nothing is there at all, not even before filtering
     authors: QuerySet | None = None  # the people offered by the author filter, if any
     reviews: bool = False  # whether the team's review marks can be filtered on
+    # A board lists its own images (of the generations that match), not whole generations.
+    board: Board | None = None
+    can_change_board: bool = False  # whether its images show a "Remove"
+
+    def filter_form(self, data: QueryDict) -> ReviewFilterForm:
+        return ReviewFilterForm(data, authors=self.authors, reviews=self.reviews)
+
+    def listing(self, matching: GenerationQuerySet, user) -> KeysetQuerySet:
+        """The rows the page shows for the generations that match: their cards, or on a board
+        its images of them."""
+        if self.board is None:
+            return matching.for_cards(user)
+        items = self.board.items.filter(image__generation__in=matching)
+        return items.select_related("image__generation")
 
 
 def members_of(team: Team) -> QuerySet:
@@ -60,19 +76,25 @@ def review(
 ) -> HttpResponse:
     """The full page, or only its results for an HTMX request; `page_context` is what the rest
     of the page needs, called only when the full page is rendered."""
-    filters = ReviewFilterForm(request.GET, authors=scope.authors, reviews=scope.reviews)
+    filters = scope.filter_form(request.GET)
     filters.is_valid()  # a wrong value is shown at its field and left out; the rest applies
-    found = filters.apply(scope.generations, request.user)
-    cards = list(found.for_cards(request.user)[: PAGE_SIZE + 1])
-    has_more = len(cards) > PAGE_SIZE
-    cards = cards[:PAGE_SIZE]
+    listing = scope.listing(filters.narrow(scope.generations, request.user), request.user)
+    rows = list(filters.page(listing)[: PAGE_SIZE + 1])
+    has_more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
     context = {
+        "scope": scope,
         "filters": filters,
-        "page": cards,
+        "page": rows,
         "empty_text": scope.empty_text,
         "first_query": filters.query(),
-        "next_query": filters.query(after=filters.cursor(cards[-1])) if has_more else "",
-        "bulk_boards": boards_to_change(request.user).select_related("team"),
+        "next_query": (
+            filters.query(after=filters.cursor(listing.position_of(rows[-1]))) if has_more else ""
+        ),
+        # Bulk actions take whole generations; a board's tiles are single images.
+        "bulk_boards": None
+        if scope.board
+        else boards_to_change(request.user).select_related("team"),
     }
     if request.htmx and not request.htmx.history_restore_request:
         response = render(request, "gallery/_review_results.html", context)

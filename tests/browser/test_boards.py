@@ -1,4 +1,5 @@
-"""Boards: make one, put an image on it from a gallery card, take it off again."""
+"""Boards: make one, put an image on it from a gallery card, find it there with the review
+filters, take it off again."""
 
 from playwright.sync_api import Page, expect
 
@@ -15,6 +16,8 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
         user, prompt="a harbour at low tide", status=Generation.Status.SUCCEEDED
     )
     store_image(generation, 0)
+    meadow = make_generation(user, prompt="a meadow in june", status=Generation.Status.SUCCEEDED)
+    store_image(meadow, 0)
     page = alice_page
 
     page.get_by_role("navigation").get_by_role("link", name="Boards").click()
@@ -27,25 +30,39 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
 
     page.goto(f"{live_server.url}/")
     page.evaluate("window.__noReload = true")
-    card = page.locator(f"#generation-{generation.pk}")
-    card.get_by_role("link", name="＋ Board").click()
-    card.get_by_label("Board for image 1").select_option(label="Harbour picks")
-    card.get_by_role("button", name="Add to board").click()
-    expect(card.get_by_role("status")).to_have_text("Added to “Harbour picks”.")
-    expect(card.locator(".on-boards")).to_have_text("On Harbour picks")
+    for made in (meadow, generation):  # the harbour is added last
+        card = page.locator(f"#generation-{made.pk}")
+        card.get_by_role("link", name="＋ Board").click()
+        card.get_by_label("Board for image 1").select_option(label="Harbour picks")
+        card.get_by_role("button", name="Add to board").click()
+        expect(card.get_by_role("status")).to_have_text("Added to “Harbour picks”.")
+        expect(card.locator(".on-boards")).to_have_text("On Harbour picks")
     assert page.evaluate("window.__noReload") is True
 
     card.locator(".on-boards").get_by_role("link", name="Harbour picks").click()
     expect(page).to_have_url(board_url)
-    expect(page.get_by_text("Personal board · 1 image, newest added first")).to_be_visible()
+    expect(page.get_by_text("Personal board · 2 images, listed by when each")).to_be_visible()
+    expect(page.locator("#history figure figcaption > a")).to_have_text(
+        [f"#{generation.pk} a harbour at low tide", f"#{meadow.pk} a meadow in june"]
+    )
+
+    page.evaluate("window.__noReload = true")
+    page.locator("#review-filters").get_by_label("Search").fill("harbour")
+    expect(page).to_have_url(f"{board_url}?q=harbour")
     picture = page.get_by_role("img", name="Image 1: a harbour at low tide")
     expect(picture).to_be_visible()
+    expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_have_count(0)
 
     page.get_by_role("button", name=f"Remove image 1 of #{generation.pk} from the board").click()
     expect(picture).to_have_count(0)
+    assert page.evaluate("window.__noReload") is True
+    page.goto(board_url)
+    expect(page.get_by_text("Personal board · 1 image, listed by when each")).to_be_visible()
+    expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_be_visible()
+    page.get_by_role("button", name=f"Remove image 1 of #{meadow.pk} from the board").click()
     page.reload()
     expect(page.get_by_text("No images on this board yet")).to_be_visible()
-    expect(page.get_by_text("Personal board · 0 images, newest added first")).to_be_visible()
+    expect(page.get_by_text("Personal board · 0 images, listed by when each")).to_be_visible()
 
     page.goto(f"{live_server.url}/g/{generation.pk}/")  # the image itself stays in the gallery
     expect(page.get_by_role("img", name="Image 1: a harbour at low tide")).to_be_visible()

@@ -1,9 +1,10 @@
+import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
-from gallery.models import Board, BoardItem, GeneratedImage, Generation
+from gallery.models import Board, BoardItem, Favourite, GeneratedImage, Generation, ReviewMark
 
 from ..conftest import make_generation
 
@@ -330,7 +331,16 @@ def test_an_image_unshared_or_trashed_since_drops_out_of_the_team_board(
     assert "harbour by bob" not in client.get(f"/boards/{team_board.pk}/").content.decode()
 
 
-def test_the_board_shows_the_newest_added_first_a_page_at_a_time(client, user, personal):
+def load_more_link(body: str) -> str | None:
+    match = re.search(r'<a href="([^"]+)"[^>]*>Load more</a>', body)
+    return match[1].replace("&amp;", "&") if match else None
+
+
+def tile_prompts(body: str) -> list[str]:
+    return re.findall(r'<figure class="board-item"[^>]*>.*?#\d+ ([^<]+)</a>', body, re.DOTALL)
+
+
+def test_the_board_shows_the_newest_added_first_and_loads_more(client, user, personal):
     start = timezone.now() - timedelta(days=1)
     for i in range(50):
         image = done(user, prompt=f"wave {i:02}").images.get()
@@ -338,10 +348,73 @@ def test_the_board_shows_the_newest_added_first_a_page_at_a_time(client, user, p
     client.force_login(user)
 
     first = client.get(f"/boards/{personal.pk}/").content.decode()
-    assert "50 images" in first and "Page 1 of 2" in first
-    assert first.index("wave 49") < first.index("wave 48") and "wave 01" not in first
-    second = client.get(f"/boards/{personal.pk}/?page=2").content.decode()
-    assert "wave 01" in second and "wave 00" in second and "wave 49" not in second
+    assert "50 images" in first
+    assert tile_prompts(first) == [f"wave {i:02}" for i in range(49, 25, -1)]
+    seen, link = tile_prompts(first), load_more_link(first)
+    while link:
+        more = client.get(link, headers={"HX-Request": "true", "HX-Target": "review-more"})
+        seen += tile_prompts(more.content.decode())
+        link = load_more_link(more.content.decode())
+    assert seen == [f"wave {i:02}" for i in range(49, -1, -1)]
+
+    oldest = client.get(f"/boards/{personal.pk}/", {"order": "oldest"}).content.decode()
+    assert tile_prompts(oldest)[:2] == ["wave 00", "wave 01"]
+
+
+def test_the_board_is_searched_and_filtered_like_the_review_view(client, user, personal):
+    lighthouse = done(user, n=2, prompt="a lighthouse in fog")
+    done(user, prompt="a lighthouse at noon")  # not on the board
+    meadow = done(user, prompt="a meadow", width=1280, height=720)
+    for image in [lighthouse.images.get(index=1), meadow.images.get()]:
+        BoardItem.objects.create(board=personal, image=image)
+    Favourite.objects.create(user=user, generation=meadow)
+    client.force_login(user)
+    url = f"/boards/{personal.pk}/"
+
+    page = client.get(url, {"q": "lighthouse"}).content.decode()
+    assert tile_prompts(page) == ["a lighthouse in fog"]
+    assert 'id="review-filters"' in page and 'value="lighthouse"' in page
+    assert f"/g/{lighthouse.pk}/images/1/thumbnail/" in page  # the image on the board
+    assert f"/g/{lighthouse.pk}/images/0/" not in page  # not its sibling
+    assert tile_prompts(client.get(url, {"starred": "on"}).content.decode()) == ["a meadow"]
+    assert tile_prompts(client.get(url, {"size": "1280x720"}).content.decode()) == ["a meadow"]
+    nothing = client.get(url, {"q": "harbour"}).content.decode()
+    assert tile_prompts(nothing) == [] and "Nothing matches these filters." in nothing
+
+    headers = {"HX-Request": "true", "HX-Target": "review-results"}
+    response = client.get(url, {"q": "meadow", "model": ""}, headers=headers)
+    body = response.content.decode()
+    assert body.lstrip().startswith('<div id="review-results"') and "<html" not in body
+    assert tile_prompts(body) == ["a meadow"]
+    assert f'aria-label="Remove image 1 of #{meadow.pk} from the board"' in body
+    assert response["HX-Push-Url"] == f"{url}?q=meadow"
+
+
+def test_a_team_board_filters_by_author_and_review_a_personal_one_does_not(
+    client, team, user, other_user, personal, team_board
+):
+    by_alice = done(user, team=team, prompt="by alice")
+    by_bob = done(other_user, team=team, prompt="by bob")
+    for generation in [by_alice, by_bob]:
+        BoardItem.objects.create(board=team_board, image=generation.images.get())
+        BoardItem.objects.create(board=personal, image=generation.images.get())
+    ReviewMark.objects.create(generation=by_alice, user=other_user, mark="picked")
+    client.force_login(user)
+
+    team_url = f"/boards/{team_board.pk}/"
+    assert tile_prompts(client.get(team_url, {"author": "bob"}).content.decode()) == ["by bob"]
+    picked = client.get(team_url, {"review": "picked"}).content.decode()
+    assert tile_prompts(picked) == ["by alice"]
+    mine = client.get(f"/boards/{personal.pk}/").content.decode()
+    assert 'name="author"' not in mine and 'name="review"' not in mine
+
+
+def test_a_viewer_sees_the_team_boards_images_without_remove(client, team, user, team_board):
+    BoardItem.objects.create(board=team_board, image=done(user, team=team).images.get())
+    client.force_login(team.viewer)
+    body = client.get(f"/boards/{team_board.pk}/").content.decode()
+    assert len(tile_prompts(body)) == 1 and ">Remove</button>" not in body
+    assert "Download originals (ZIP)" not in body  # bulk actions take whole generations
 
 
 def test_the_board_pages_queries_do_not_grow_with_its_images(
