@@ -2,12 +2,12 @@
 
 A scope is what the user may see there; the filters live in the query string, so a view is
 bookmarkable and the back button works. The same partial (_review_results.html) serves the full
-page, the HTMX answer to the filter form and the "Load more" link.
+page, the HTMX answer to the filter form, the "Load more" link and a team gallery's live poll.
 
 Pages are keyset pages: "Load more" asks for what comes after the last row's (created_at, id),
 or (added_at, id) on a board, which the history, team and board indexes find directly, instead
 of an OFFSET that reads every skipped row. No COUNT(*) either: one row more than a page tells
-whether there is more.
+whether there is more. The live poll asks the same way for what is newer than the newest card.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class Scope:
     empty_text: str  # when nothing is there at all, not even before filtering
     authors: QuerySet | None = None  # the people offered by the author filter, if any
     reviews: bool = False  # whether the team's review marks can be filtered on
+    live: bool = False  # whether the page polls for cards others make while it is open
     # A board lists its own images (of the generations that match), not whole generations.
     board: Board | None = None
     can_change_board: bool = False  # whether its images show a "Remove"
@@ -82,6 +83,9 @@ def review(
     rows = list(filters.page(listing)[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    if filters.cleaned_data.get("newer"):  # the live poll: they go on top, newest first
+        rows.reverse()
+        has_more = False
     context = {
         "scope": scope,
         "filters": filters,
@@ -91,6 +95,7 @@ def review(
         "next_query": (
             filters.query(after=filters.cursor(listing.position_of(rows[-1]))) if has_more else ""
         ),
+        "live_url": _live_url(request, scope, filters, listing, rows),
         # Bulk actions take whole generations; a board's tiles are single images.
         "bulk_boards": None
         if scope.board
@@ -109,6 +114,17 @@ def review(
     return response
 
 
+def _live_url(request: HttpRequest, scope: Scope, filters: ReviewFilterForm, listing, rows) -> str:
+    """What the live poll asks for: these filters, newer than the newest row shown (with none
+    shown, whatever matches). Only on the top of a newest-first list: that is where new cards
+    go. Empty when the page does not poll."""
+    if not scope.live or filters.oldest_first or filters.cleaned_data.get("after"):
+        return ""
+    newest = listing.position_of(rows[0]) if rows else filters.cleaned_data.get("newer")
+    query = filters.query(newer=filters.cursor(newest)) if newest else filters.query()
+    return f"{request.path}?{query}" if query else request.path
+
+
 @login_required
 @require_GET
 def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
@@ -118,5 +134,6 @@ def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
         empty_text=f"Nothing shared with {team} yet.",
         authors=members_of(team),
         reviews=True,
+        live=True,
     )
     return review(request, scope, "gallery/team_gallery.html", lambda: {"team": team})

@@ -6,9 +6,11 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from ..conftest import make_generation
 from .conftest import log_in
 
 PIPELINE_TIMEOUT = 20_000
+LIVE_TIMEOUT = 8_000  # an open team gallery asks for new cards every 5 s
 WAITING = re.compile(r"^(Queued here|Submitting|Pending at DashScope|Running|Saving images)$")
 THUMBNAILS_LOADED = (
     "sel => { const imgs = [...document.querySelectorAll(sel)];"
@@ -26,9 +28,10 @@ def logged_in(context: BrowserContext, base_url: str, username: str, password: s
 
 @pytest.fixture
 def slow_simulator(simulator):
-    """Long enough for alice to open the team gallery while bob's generation is still waiting."""
-    simulator.config.pending_seconds = 2.0
-    simulator.config.running_seconds = 2.0
+    """Long enough for bob's generation to reach alice's open team gallery (within one poll
+    interval) while it is still waiting."""
+    simulator.config.pending_seconds = 4.0
+    simulator.config.running_seconds = 4.0
     return simulator
 
 
@@ -85,6 +88,7 @@ def test_bobs_team_generation_goes_live_in_alices_team_gallery_and_stays_hidden_
     gallery_url = f"{live_server.url}/teams/{team.pk}/gallery/"
     alice.goto(gallery_url)
     expect(alice.get_by_text("Nothing shared with Lighthouse keepers yet.")).to_be_visible()
+    alice.evaluate("window.__noReload = true")
 
     bob = logged_in(new_context(), live_server.url, "bob", "builder-2026")
     form = bob.locator("#prompt-form")
@@ -96,14 +100,14 @@ def test_bobs_team_generation_goes_live_in_alices_team_gallery_and_stays_hidden_
     card_id = bobs_card.get_attribute("id")
     pk = int(card_id.removeprefix("generation-"))
 
-    # The team gallery does not insert cards made elsewhere: alice looks again, and from then
-    # on the card she sees updates itself.
-    alice.reload()
-    alice.evaluate("window.__noReload = true")
+    # Alice's open gallery asks for new cards every few seconds; the card then updates itself.
     card = alice.locator(f"#{card_id}")
-    expect(card.locator(".prompt")).to_have_text("a keeper's cottage in the storm")
+    expect(card.locator(".prompt")).to_have_text(
+        "a keeper's cottage in the storm", timeout=LIVE_TIMEOUT
+    )
     expect(card.locator(".team-tag")).to_have_text("Lighthouse keepers · by bob")
     expect(card.locator(".badge")).to_have_text(WAITING)
+    expect(alice.get_by_text("Nothing shared with Lighthouse keepers yet.")).to_be_hidden()
     expect(card.locator(".images img")).to_have_count(0)
 
     expect(card.locator(".badge")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
@@ -127,3 +131,35 @@ def test_bobs_team_generation_goes_live_in_alices_team_gallery_and_stays_hidden_
         expect(mallory.get_by_text("a keeper's cottage")).to_have_count(0)
     for url in [*image_urls, f"{live_server.url}/g/{pk}/card/"]:
         assert mallory.request.get(url).status == 404, url
+
+
+HIDE_TAB = """hidden => {
+    Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+    Object.defineProperty(document, "visibilityState",
+                          {configurable: true, get: () => hidden ? "hidden" : "visible"});
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_a_hidden_team_gallery_asks_nothing_and_catches_up_when_shown(
+    alice_page: Page, live_server, team, other_user
+):
+    alice = alice_page
+    alice.goto(f"{live_server.url}/teams/{team.pk}/gallery/?q=harbour")
+    expect(alice.get_by_text("Nothing matches these filters.")).to_be_visible()
+    asked = []
+    alice.on("request", lambda request: asked.append(request.url))
+
+    alice.evaluate(HIDE_TAB, True)
+    done = {"team": team, "status": "SUCCEEDED"}  # finished: these cards ask nothing themselves
+    make_generation(other_user, prompt="a harbour made while alice looks away", **done)
+    make_generation(other_user, prompt="a meadow, not what alice searched for", **done)
+    alice.wait_for_timeout(6_000)  # longer than the poll's interval
+    assert asked == []
+    expect(alice.locator("#history > article")).to_have_count(0)
+
+    alice.evaluate(HIDE_TAB, False)  # shown again: it asks at once, not at the next tick
+    expect(alice.locator("#history > article .prompt")).to_have_text(
+        ["a harbour made while alice looks away"], timeout=2_000
+    )
+    assert asked and all(url.endswith("/gallery/?q=harbour") for url in asked), asked

@@ -376,3 +376,86 @@ def test_ten_thousand_generations_stay_within_the_same_budget(
         with django_assert_max_num_queries(budget):
             response = client.get(load_more_link(response), **MORE)  # a page further on
         assert len(response.context["page"]) == 24
+
+
+# A team gallery's live poll: cards others make while it is open come in on top.
+
+POLL = {"headers": {"HX-Request": "true", "HX-Target": "review-newer"}}
+
+
+def poll_link(response) -> str | None:
+    match = re.search(r'<div id="review-newer"[^>]*hx-get="([^"]+)"', response.content.decode())
+    return match[1].replace("&amp;", "&") if match else None
+
+
+def test_an_open_team_gallery_gets_the_cards_made_since_with_its_filters(
+    client, team, user, other_user
+):
+    make_generation(user, team=team, prompt="lighthouse shown", created_at=MONDAY)
+    client.force_login(user)
+    page = client.get(f"/teams/{team.pk}/gallery/", {"q": "lighthouse"})
+    assert prompts(page) == ["lighthouse shown"]
+    link = poll_link(page)
+    assert link.startswith(f"/teams/{team.pk}/gallery/?q=lighthouse&newer=")
+
+    make_generation(other_user, team=team, prompt="lighthouse by bob")
+    make_generation(other_user, team=team, prompt="meadow by bob")  # not under this search
+    # made in the same microsecond as the newest shown: the id tells it is newer
+    make_generation(other_user, team=team, prompt="lighthouse tied", created_at=MONDAY)
+    make_generation(other_user, prompt="lighthouse private to bob")
+    poll = client.get(link, **POLL)
+
+    assert prompts(poll) == ["lighthouse by bob", "lighthouse tied"]
+    assert "lighthouse shown" not in poll.content.decode()  # only what is new
+    assert "HX-Push-Url" not in poll  # the address stays
+    assert prompts(client.get(poll_link(poll), **POLL)) == []  # nothing new since
+
+
+def test_the_poll_takes_a_flood_in_order_without_skipping_any(client, team, user, other_user):
+    make_generation(user, team=team, prompt="first", created_at=MONDAY)
+    client.force_login(user)
+    link = poll_link(client.get(f"/teams/{team.pk}/gallery/"))
+    for i in range(30):
+        make_generation(other_user, team=team, prompt=f"new {i}", created_at=MONDAY + timedelta(i))
+
+    poll = client.get(link, **POLL)
+    assert prompts(poll) == [f"new {i}" for i in range(23, -1, -1)]  # newest on top
+    assert prompts(client.get(poll_link(poll), **POLL)) == [f"new {i}" for i in range(29, 23, -1)]
+
+
+def test_an_empty_team_gallery_polls_for_whatever_comes(client, team, user, other_user):
+    client.force_login(user)
+    assert poll_link(client.get(f"/teams/{team.pk}/gallery/")) == f"/teams/{team.pk}/gallery/"
+    page = client.get(f"/teams/{team.pk}/gallery/", {"author": "bob"})
+    assert prompts(page) == []
+    link = poll_link(page)
+    assert link == f"/teams/{team.pk}/gallery/?author=bob"
+
+    make_generation(user, team=team, prompt="by alice")
+    make_generation(other_user, team=team, prompt="by bob")
+    poll = client.get(link, **POLL)
+    assert prompts(poll) == ["by bob"]
+    assert "&newer=" in poll_link(poll)
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["mine", "oldest first", "a further page"],
+)
+def test_only_the_top_of_a_newest_first_team_gallery_polls(logged_in, user, team, where):
+    for i in range(30):
+        make_generation(user, team=team, prompt=f"p{i}", created_at=MONDAY + timedelta(i))
+    team_url = f"/teams/{team.pk}/gallery/"
+    assert poll_link(logged_in.get(team_url)) is not None
+    further = load_more_link(logged_in.get(team_url))
+    url = {"mine": "/", "oldest first": f"{team_url}?order=oldest", "a further page": further}
+    assert poll_link(logged_in.get(url[where])) is None
+
+
+def test_the_poll_stays_within_the_team_budget(client, user, other_user, team):
+    make_cards(user, 1, team=team)
+    client.force_login(team.viewer)
+    link = poll_link(client.get(f"/teams/{team.pk}/gallery/?review=picked"))
+    make_cards(other_user, 40, team=team, start=MONDAY + timedelta(days=1))
+    assert count_queries(client, link, **POLL) <= TEAM_BUDGET
+    assert len(client.get(link, **POLL).context["page"]) == 24
