@@ -39,6 +39,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     {
                         "form": GenerationForm(request.user, initial=_remembered(generation)),
                         "generation": get_card_for_user(request, generation.pk),
+                        "listed": review.lists_on_top(request, review.mine(request), generation),
                     },
                 )
             return redirect("gallery:home")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -123,6 +124,17 @@ def _live_url(request: HttpRequest, scope: Scope, filters: ReviewFilterForm, lis
     newest = listing.position_of(rows[0]) if rows else filters.cleaned_data.get("newer")
     query = filters.query(newer=filters.cursor(newest)) if newest else filters.query()
     return f"{request.path}?{query}" if query else request.path
+
+
+def lists_on_top(request: HttpRequest, scope: Scope, generation: Generation) -> bool:
+    """Whether a card made on the page goes on top of its list: the list as its address has it
+    (HTMX sends that as HX-Current-URL) is newest first, not a further page, and its filters
+    let the new generation through. Without the header, the plain list: yes."""
+    filters = scope.filter_form(QueryDict(urlsplit(request.htmx.current_url or "").query))
+    filters.is_valid()  # as on the page: a wrong value is left out
+    if filters.oldest_first or filters.cleaned_data.get("after"):
+        return False  # its place is at the far end, not on this page
+    return filters.narrow(scope.generations.filter(pk=generation.pk), request.user).exists()
 
 
 @login_required

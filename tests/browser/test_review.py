@@ -157,3 +157,24 @@ def test_leaving_the_search_box_keeps_the_cards_load_more_brought(
     expect(page).to_have_url(f"{live_server.url}/?q=lighthouse&model=wanx2.1-t2i-turbo")
     expect(prompts(page)).to_have_count(24)
     assert len([url for url in asked if "/?q=lighthouse" in url]) == 1, asked
+
+
+def test_a_new_card_goes_only_into_a_list_whose_filters_show_it(
+    alice_page: Page, live_server, user
+):
+    finished(user, "a meadow at noon")
+    page = alice_page
+    page.goto(f"{live_server.url}/?q=meadow")
+    expect(prompts(page)).to_have_text(["a meadow at noon"])
+    form = page.locator("#prompt-form")
+
+    form.get_by_label("Prompt", exact=True).fill("a lighthouse at dusk")
+    form.get_by_role("button", name="Generate").click()
+    notice = page.locator("#prompt-form").get_by_role("status")
+    expect(notice).to_contain_text("is on its way; the list beside, as filtered and ordered now")
+    expect(prompts(page)).to_have_text(["a meadow at noon"])  # the search still holds
+
+    page.locator("#prompt-form").get_by_label("Prompt", exact=True).fill("a meadow at dusk")
+    page.locator("#prompt-form").get_by_role("button", name="Generate").click()
+    expect(prompts(page)).to_have_text(["a meadow at dusk", "a meadow at noon"])
+    expect(page.locator("#prompt-form").get_by_role("status")).to_have_count(0)

@@ -60,6 +60,40 @@ def test_an_htmx_submit_answers_a_fresh_form_and_the_new_card(logged_in):
     assert f'id="generation-{generation.pk}"' in body and "Queued here" in body
 
 
+@pytest.mark.parametrize(
+    ("filters", "listed"),
+    [
+        ("", True),
+        ("?q=lighthouse+dawn", True),
+        ("?status=QUEUED&size=1024x1024", True),
+        ("?remix=1", True),  # not a filter
+        ("?q=meadow", False),
+        ("?starred=on", False),  # "★ Favourites": a new one is not starred yet
+        ("?status=FAILED", False),
+        ("?until=2026-01-01", False),
+        ("?order=oldest", False),  # its place is at the far end
+        ("?size=big", True),  # a wrong filter is left out, as on the page
+    ],
+)
+def test_a_new_card_goes_on_top_only_of_a_list_that_would_show_it(logged_in, filters, listed):
+    headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/{filters}"}
+    response = logged_in.post("/", VALID, headers=headers)
+
+    generation = Generation.objects.get()
+    body = response.content.decode()
+    assert ('hx-swap-oob="afterbegin:#history"' in body) is listed
+    assert (f'id="generation-{generation.pk}"' in body) is listed
+    said = f'<a href="/g/{generation.pk}/">#{generation.pk}</a> is on its way'
+    assert (said in body) is not listed  # so the user still knows where it went
+
+
+def test_a_new_card_keeps_its_tick_box_in_the_list(logged_in):
+    body = logged_in.post("/", VALID, headers={"HX-Request": "true"}).content.decode()
+    generation = Generation.objects.get()
+    # While queued it has none; the refreshes that follow ask for the card with its tick box.
+    assert f'hx-get="/g/{generation.pk}/card/?selectable=1"' in body
+
+
 def test_a_custom_size_is_used(logged_in):
     logged_in.post("/", {**VALID, "size": "custom", "width": "800", "height": "1200"})
     assert Generation.objects.values_list("width", "height").get() == (800, 1200)
