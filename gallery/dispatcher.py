@@ -43,7 +43,6 @@ RUN_SECONDS = 55.0  # then return the worker; the loop re-queues itself if work 
 MAX_WAIT = 0.5  # how long a new record can wait before the loop notices it
 SWEEP_EVERY = 5.0
 MAX_SUBMIT_RETRIES = 8  # for server errors; throttling is retried until GENERATION_MAX_AGE
-MAX_UNKNOWN_ANSWERS = 3  # consecutive UNKNOWN answers that end a task
 TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id
 RECHECK_UNDECIDED = timedelta(seconds=5)  # until the tasks that hide the answer finish
 
@@ -347,31 +346,27 @@ class Dispatcher:
         now = timezone.now()
         checks = record.checks + 1
         waiting = [Status.PENDING, Status.RUNNING]
-        if isinstance(outcome, DashScopeError):
+        state = outcome if isinstance(outcome, TaskState) else None
+        if state and state.status == "UNKNOWN" and now - record.submitted_at > TASK_LIFETIME:
+            record.fail(waiting, "UNKNOWN", "", checks=checks)  # DashScope forgot it for good
+        elif state is None or state.status == "UNKNOWN":
             # The task is still at DashScope whatever went wrong with this query (even a
-            # rotated key): keep trying; the age limit ends it, and it can be re-checked.
-            record.transition(waiting, checks=checks, next_check_at=now + backoff(min(checks, 5)))
-            return
-        state: TaskState = outcome
-        if state.status == "UNKNOWN":
-            # A glitch the first times within the task's 24 h; after that, an answer.
-            unknown = record.unknown_answers + 1
-            if unknown >= MAX_UNKNOWN_ANSWERS or now - record.submitted_at > TASK_LIFETIME:
-                record.fail(waiting, "UNKNOWN", "", checks=checks)
-            else:
-                record.transition(
-                    waiting,
-                    unknown_answers=unknown,
-                    checks=checks,
-                    next_check_at=now + backoff(unknown),
-                )
+            # rotated key), and an UNKNOWN within its 24 h is a glitch: keep trying, less
+            # often; the age limit ends it, and it can be re-checked after that.
+            missed = record.missed_checks + 1
+            record.transition(
+                waiting,
+                missed_checks=missed,
+                checks=checks,
+                next_check_at=now + backoff(min(missed, 5)),
+            )
         elif state.is_waiting:
             record.transition(
                 waiting,
                 status=Status.RUNNING if state.status == "RUNNING" else Status.PENDING,
                 started_at=state.scheduled_time,
                 checks=checks,
-                unknown_answers=0,
+                missed_checks=0,
                 next_check_at=self._next_check(record.model, record.submitted_at, now, checks),
             )
         elif state.status == "SUCCEEDED":

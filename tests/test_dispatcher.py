@@ -340,16 +340,34 @@ def test_a_late_answer_to_a_submit_given_up_for_lost_is_still_saved(dashscope, u
     assert generation.status == Status.SUCCEEDED
 
 
-def test_repeated_unknown_answers_end_the_generation_in_plain_words(dashscope, user):
+def test_unknown_answers_within_a_day_are_waited_out_until_the_age_limit(dashscope, user, settings):
+    settings.GENERATION_MAX_AGE = 4
     dashscope.config.unknown_rate = 1.0
     generation = make_generation(user)
 
     run_dispatcher(20)
 
     generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "TimedOut")
+    assert generation.can_recheck and generation.missed_checks >= 2
+    assert dashscope.stats()["submits"] == 1
+
+
+def test_an_unknown_answer_after_a_day_ends_the_generation_in_plain_words(dashscope, user):
+    generation = make_generation(
+        user,
+        status=Status.RUNNING,
+        task_id="expired-task",
+        submitted_at=timezone.now() - timedelta(hours=25),
+        rechecked_at=timezone.now(),
+        next_check_at=timezone.now(),
+    )
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
     assert (generation.status, generation.error_code) == (Status.FAILED, "UNKNOWN")
     assert "no longer knows this task" in generation.error_text
-    assert dashscope.stats()["submits"] == 1
 
 
 def test_server_errors_on_half_the_calls_still_end_in_stored_images(dashscope, user):

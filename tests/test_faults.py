@@ -397,12 +397,6 @@ def test_a_throttling_storm_is_retried_with_backoff_until_every_generation_succe
     assert peak_overlap(running) <= DEFAULT_SETTINGS["DASHSCOPE_CONCURRENCY"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ImagesLost,
-    reason="dispatcher.py gives a task up after 3 UNKNOWN answers a few seconds apart, "
-    "though DashScope keeps a task id for 24 h: a short burst of UNKNOWN loses paid images",
-)
 def test_a_burst_of_unknown_answers_loses_no_finished_task(simulator, workers, user, client):
     workers.start()
     client.force_login(user)

@@ -184,7 +184,8 @@ class Generation(models.Model):
     # When the dispatcher next looks at this record (a poll, a retry, or a stuck-job check).
     next_check_at = models.DateTimeField(null=True, blank=True)
     checks = models.PositiveIntegerField(default=0)  # task queries spent so far
-    unknown_answers = models.PositiveSmallIntegerField(default=0)  # consecutive UNKNOWNs
+    # consecutive queries that brought no status (an error or an UNKNOWN): they space out
+    missed_checks = models.PositiveSmallIntegerField(default=0)
     rechecked_at = models.DateTimeField(null=True, blank=True)  # when a person asked to look again
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
@@ -286,7 +287,7 @@ class Generation(models.Model):
             error_message="",
             completed_at=None,
             rechecked_at=now,  # the age limit counts from here now
-            unknown_answers=0,
+            missed_checks=0,
             next_check_at=now,
         )
 
