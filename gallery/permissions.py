@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import CREATOR_ROLES, Board, GeneratedImage, Generation, Role, Team
+from .models import CREATOR_ROLES, Board, Comment, GeneratedImage, Generation, Role, Team
 
 
 def get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
@@ -81,6 +81,21 @@ def get_generation_to_review(request: HttpRequest, pk: int) -> Generation:
     if not can_review(request.user, generation):
         raise Http404
     return generation
+
+
+def comments_to_delete(user) -> QuerySet[Comment]:
+    """Comments on generations the user sees that they may delete: their own, and every comment
+    in the review of a team they own (as `can_manage`: the author, or the team's owner)."""
+    owned_teams = Team.objects.of(user, [Role.OWNER]).values("pk")
+    return Comment.objects.filter(
+        Q(author=user) | Q(generation__team__in=owned_teams),
+        generation__in=Generation.objects.visible_to(user),
+    )
+
+
+def get_comment_to_delete(request: HttpRequest, pk: int) -> Comment:
+    """A comment the user may delete (see `comments_to_delete`); 404 otherwise."""
+    return get_object_or_404(comments_to_delete(request.user).select_related("generation"), pk=pk)
 
 
 def boards_to_change(user) -> QuerySet[Board]:

@@ -44,6 +44,7 @@ urlpatterns = [
     path("g/<int:pk>/images/<int:index>/boards/", curation.add_to_board, name="add_to_board"),
     path("g/<int:pk>/star/", curation.star, name="star"),
     path("g/<int:pk>/comments/", curation.comment, name="comment"),
+    path("comments/<int:pk>/delete/", curation.delete_comment, name="delete_comment"),
     path("g/<int:pk>/mark/", curation.mark, name="mark"),
     path("bulk/", bulk.bulk, name="bulk"),
     # cancel, trash

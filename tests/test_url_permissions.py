@@ -137,6 +137,7 @@ class World:
     team_item: BoardItem  # shared image 0 on the team board
     bob_item: BoardItem  # shared image 0 on bob's board
     invitation: Invitation  # open, to join as a member
+    comment: Comment  # dave's, on the shared generation
 
     def user(self, role: str) -> User | None:
         return {
@@ -214,6 +215,7 @@ def world(team, user, other_user, outsider, django_user_model) -> World:
         team_item=team_board.items.create(image=first, added_by=bob),
         bob_item=bob_board.items.create(image=first, added_by=bob),
         invitation=team.invitations.create(role=Role.MEMBER, created_by=alice),
+        comment=Comment.objects.create(generation=shared, author=dave, body="Crop it?"),
     )
 
 
@@ -510,7 +512,15 @@ RULES: dict[str, list[Case]] = {
             "POST",
             on("shared", body=NEW),
             CREATORS,
-            effect=lambda w, u: Comment.objects.filter(author=u, generation=w.shared).exists(),
+            effect=lambda w, u: w.shared.comments.filter(author=u, body=NEW).exists(),
+        ),
+    ],
+    "delete_comment": [  # its author (dave), or the team's owner
+        Case(
+            "POST",
+            on("comment"),
+            outcomes(NOT_FOUND, team_owner=DONE, member=DONE),
+            gone(Comment, "comment"),
         ),
     ],
     "mark": [

@@ -19,8 +19,10 @@ from ..permissions import (
     boards_to_change,
     can_change_board,
     can_review,
+    comments_to_delete,
     get_board_for_user,
     get_card_for_user,
+    get_comment_to_delete,
     get_generation_for_user,
     get_generation_to_review,
     get_stored_image,
@@ -242,9 +244,11 @@ def _review_context(request: HttpRequest, generation: Generation, form=None) -> 
     if not generation.team_id:
         return {}
     marks = list(generation.marks.select_related("user").order_by("updated_at", "id"))
+    deletable = comments_to_delete(request.user).filter(generation=generation)
     return {
         "can_review": can_review(request.user, generation),
         "comments": generation.comments.select_related("author"),
+        "deletable_comments": set(deletable.values_list("pk", flat=True)),
         "comment_form": form or CommentForm(),
         "picked_by": [m.user for m in marks if m.mark == ReviewMark.Mark.PICKED],
         "rejected_by": [m.user for m in marks if m.mark == ReviewMark.Mark.REJECTED],
@@ -282,6 +286,15 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
     elif not request.htmx:
         messages.error(request, " ".join(form.errors["body"]))
     return _review_response(request, generation, form)
+
+
+@login_required
+@require_POST
+def delete_comment(request: HttpRequest, pk: int) -> HttpResponse:
+    """Its author, or the owner of the generation's team; 404 for anyone else."""
+    comment = get_comment_to_delete(request, pk)
+    comment.delete()
+    return _review_response(request, comment.generation)
 
 
 @login_required

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from gallery.models import Comment, Favourite, Generation, ReviewMark
@@ -166,3 +167,72 @@ def test_reviewed_filters_by_the_balance_of_marks(team, user, other_user, state,
 
     found = Generation.objects.reviewed(state).order_by("created_at")
     assert [g.prompt for g in found] == expected
+
+
+# Deleting a comment: its author, or the team's owner (who answers for the team's review).
+
+
+@pytest.mark.parametrize(
+    ("person", "whose", "allowed"),
+    [
+        ("member", "own", True),
+        ("owner", "member's", True),
+        ("owner", "own", True),
+        ("viewer", "own", True),  # made while still a member: their words stay theirs
+        ("member", "owner's", False),
+        ("viewer", "member's", False),
+        ("author", "owner's", False),  # the generation's author does not moderate the team
+        ("outsider", "member's", False),
+    ],
+)
+def test_who_deletes_a_comment(client, team, outsider, person, whose, allowed, django_user_model):
+    everyone = people(team, outsider)
+    bob = everyone["member"]
+    author = django_user_model.objects.create_user("erin")
+    team.memberships.create(user=author, role="member")
+    everyone["author"] = author
+    generation = make_generation(author, team=team, prompt="harbour at night")
+    writer = {"own": everyone[person], "member's": bob, "owner's": team.owner}[whose]
+    comment = Comment.objects.create(generation=generation, author=writer, body="Crop it?")
+    client.force_login(everyone[person])
+
+    page = client.get(f"/g/{generation.pk}/")
+    if person != "outsider":
+        assert ('aria-label="Delete' in page.content.decode()) is allowed
+    response = client.post(f"/comments/{comment.pk}/delete/")
+
+    assert response.status_code == (302 if allowed else 404)
+    assert Comment.objects.exists() is not allowed
+    if allowed:
+        assert response.url == f"/g/{generation.pk}/#review"
+        assert "Crop it?" not in client.get(response.url).content.decode()
+
+
+def test_an_htmx_delete_answers_the_review_without_the_comment(client, other_user, shared):
+    kept = Comment.objects.create(generation=shared, author=shared.team.owner, body="Keep me")
+    gone = Comment.objects.create(generation=shared, author=other_user, body="Delete me")
+    client.force_login(other_user)
+
+    body = client.post(f"/comments/{gone.pk}/delete/", headers=HTMX).content.decode()
+
+    assert 'id="review"' in body and "<html" not in body
+    assert "Delete me" not in body and "Keep me" in body
+    assert f"/comments/{kept.pk}/delete/" not in body  # alice's: bob may not delete it
+
+
+def test_deleting_a_comment_takes_a_post_and_a_login(client, other_user, shared):
+    comment = Comment.objects.create(generation=shared, author=other_user, body="x")
+    url = f"/comments/{comment.pk}/delete/"
+    response = client.post(url)
+    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    client.force_login(other_user)
+    assert client.get(url).status_code == 405
+    assert Comment.objects.exists()
+
+
+def test_deleting_a_comment_needs_the_csrf_token(other_user, shared):
+    comment = Comment.objects.create(generation=shared, author=other_user, body="x")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(other_user)
+    assert client.post(f"/comments/{comment.pk}/delete/").status_code == 403
+    assert Comment.objects.exists()
