@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gallery.models import Board, Generation, Role, Team
+from gallery.models import Board, Comment, Generation, Role, Team
 
 from ..conftest import make_generation
 from ..views.test_detail import store_image
@@ -40,6 +40,7 @@ def theirs(other_user, django_user_model) -> dict:
     trashed = make_generation(other_user, deleted_at=timezone.now(), **done)
     board = Board.objects.create(name="Bob's picks", owner=other_user)
     item = board.items.create(image=private.images.get(), added_by=other_user)
+    comment = Comment.objects.create(generation=shared, author=other_user, body="Crop it?")
     carol = django_user_model.objects.create_user("carol", password="viewer-2026")
     team.memberships.create(user=carol, role=Role.MEMBER)
     return {
@@ -51,6 +52,7 @@ def theirs(other_user, django_user_model) -> dict:
         "item": item.pk,
         "team": team.pk,
         "member": carol.pk,
+        "comment": comment.pk,
         "invitation": team.invitations.create(role=Role.MEMBER, created_by=other_user).pk,
     }
 
@@ -76,6 +78,7 @@ REQUESTS = [
     ("POST", "/g/{g}/star/", {"starred": "1"}),
     ("POST", "/g/{shared}/comments/", {"body": "hello"}),
     ("POST", "/g/{shared}/mark/", {"mark": "picked"}),
+    ("POST", "/comments/{comment}/delete/", {}),
     ("POST", "/g/{g}/cancel/", {}),
     ("POST", "/g/{g}/delete/", {}),
     ("POST", "/g/{trashed}/restore/", {}),
