@@ -15,6 +15,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 from PIL import Image
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from .models import GeneratedImage, Generation
 
@@ -23,6 +25,7 @@ Status = Generation.Status
 
 MAX_PIXELS = 4096 * 4096  # well above any Wan size; larger is a decompression bomb
 MAX_REDIRECTS = 3
+DOWNLOAD_SECONDS = 60  # for one image, however steadily it trickles in
 ATTEMPTS = 3  # quick tries within one job; a job that still fails is run again RETRY_AFTER later
 RETRY_AFTER = timedelta(seconds=30)
 STORE_DEADLINE = timedelta(seconds=120)  # a job silent this long is taken for dead
@@ -42,8 +45,17 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 def host_allowed(url: str) -> bool:
     """Whether DASHSCOPE_RESULT_HOSTS lets us download `url` (https, except on loopback)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    # Read the URL as requests will (urllib3), and refuse what parsers disagree on: a
+    # backslash or a user part can make a check see one host and the download reach another.
+    if "\\" in url:
+        return False
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        return False
+    host = (parts.host or "").lower().strip("[]")
+    if parts.auth is not None:
+        return False
     if parts.scheme != "https" and not (parts.scheme == "http" and host in LOOPBACK_HOSTS):
         return False
     for entry in settings.DASHSCOPE_RESULT_HOSTS:
@@ -90,11 +102,14 @@ def _read_capped(response: requests.Response) -> bytes:
     if int(response.headers.get("Content-Length") or 0) > limit:
         raise DownloadError("DownloadFailed", "The image is larger than allowed.")
     buffer = io.BytesIO()
+    deadline = time.monotonic() + DOWNLOAD_SECONDS
     try:
         for chunk in response.iter_content(64 * 1024):
             buffer.write(chunk)
             if buffer.tell() > limit:
                 raise DownloadError("DownloadFailed", "The image is larger than allowed.")
+            if time.monotonic() > deadline:  # a trickle that never quite times out
+                raise DownloadError("DownloadFailed", "The download was too slow.", retryable=True)
     except requests.RequestException as exc:
         raise DownloadError("DownloadFailed", type(exc).__name__, retryable=True) from None
     return buffer.getvalue()
