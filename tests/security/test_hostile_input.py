@@ -107,6 +107,13 @@ def test_a_team_the_user_is_not_in_is_refused(logged_in, user, other_user):
     assert_nothing_queued()
 
 
+def test_a_team_posted_by_someone_in_no_team_is_refused_where_it_shows(logged_in, other_user):
+    theirs = Team.create("Bob's studio", owner=other_user)
+    response = logged_in.post("/", {**VALID, "team": theirs.pk})
+    assert "Select a valid choice" in " ".join(field_errors(response.content.decode(), "team"))
+    assert_nothing_queued()
+
+
 def test_a_request_too_large_to_read_is_refused_and_queues_nothing(logged_in):
     response = logged_in.post("/", {**VALID, "prompt": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
     assert response.status_code == 400

@@ -128,10 +128,6 @@ def test_someone_elses_id_answers_as_one_that_does_not_exist(
     assert for_theirs == for_none
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/gallery/join.html's title says 'Join <team>' for a closed invitation too",
-)
 def test_a_revoked_invitation_link_does_not_name_the_team(client, user, theirs):
     """Invitation tokens cannot be guessed, so a used or revoked link may say it is one; but
     whoever still holds it (a member removed since) learns nothing more."""

@@ -73,3 +73,8 @@ def test_logging_in_never_sends_the_user_to_another_site(client, user, next_url)
         "/accounts/login/", {"username": "alice", "password": PASSWORD, "next": next_url}
     )
     assert response.status_code == 302 and response.url == "/"
+
+
+def test_password_reset_is_not_offered_without_email_set_up(client):
+    assert client.get("/accounts/password_reset/").status_code == 404
+    assert client.post("/accounts/password_reset/", {"email": "a@example.com"}).status_code == 404
