@@ -19,6 +19,7 @@ from .dashscope.catalog import (
 from .models import Generation, GenerationQuerySet, Team
 from .models.keyset import KeysetQuerySet
 from .permissions import teams_to_create_in
+from .validators import plain_text
 
 ID_PATTERN = re.compile(r"[0-9]{1,18}")  # ASCII digits, no number the database cannot hold
 CUSTOM_SIZE = "custom"
@@ -27,25 +28,6 @@ SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is chec
 
 def _size_value(width: int, height: int) -> str:
     return f"{width}*{height}"
-
-
-# Bidi embeddings, overrides and isolates make a text read differently on the page from what is
-# sent ("Trojan Source"); other control characters have no place in a prompt. NUL is refused
-# before this, by Django's own validator. Marks such as U+200F (RLM) stay: RTL text needs them.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-LINE_CONTROLS = frozenset("\t\n\r")
-
-
-def _plain_text(value: str) -> str:
-    for char in value:
-        if char in BIDI_CONTROLS:
-            raise forms.ValidationError(
-                f"Remove the hidden text-direction character U+{ord(char):04X}: "
-                "it makes the text read differently from what is sent."
-            )
-        if unicodedata.category(char) == "Cc" and char not in LINE_CONTROLS:
-            raise forms.ValidationError(f"Remove the control character U+{ord(char):04X}.")
-    return value
 
 
 def _visible(value: str) -> bool:
@@ -132,13 +114,15 @@ class GenerationForm(forms.ModelForm):
         self.fields["team"].queryset = teams_to_create_in(user)
 
     def clean_prompt(self) -> str:
-        prompt = _plain_text(self.cleaned_data["prompt"])
+        prompt = self.cleaned_data["prompt"]
+        plain_text(prompt)
         if not _visible(prompt):
             raise forms.ValidationError("Write a prompt: this one has no visible characters.")
         return prompt
 
     def clean_negative_prompt(self) -> str:
-        return _plain_text(self.cleaned_data["negative_prompt"])
+        plain_text(self.cleaned_data["negative_prompt"])
+        return self.cleaned_data["negative_prompt"]
 
     def clean_remix(self) -> Generation | None:
         """The parent, if the user may see it. Anything else is dropped without a word: an

@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ..validators import plain_text
 from .keyset import KeysetQuerySet
 from .teams import Team
 
@@ -20,7 +21,7 @@ class BoardQuerySet(models.QuerySet):
 class Board(models.Model):
     """A named collection of images, personal (owner) or shared by a team (team)."""
 
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=[plain_text])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -106,7 +107,7 @@ class Comment(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
     )
-    body = models.TextField(max_length=2000)
+    body = models.TextField(max_length=2000, validators=[plain_text])
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
+from ..validators import plain_text
+
 INVITATION_LIFETIME = timedelta(days=7)
 
 
@@ -29,7 +31,7 @@ class TeamQuerySet(models.QuerySet):
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=80)
+    name = models.CharField(max_length=80, validators=[plain_text])
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = TeamQuerySet.as_manager()

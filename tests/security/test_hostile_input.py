@@ -8,8 +8,9 @@ import pytest
 from django.conf import settings
 from django_q.models import OrmQ
 
-from gallery.models import Generation, Team
+from gallery.models import Board, Comment, Generation, Team
 
+from ..conftest import make_generation
 from ..views.test_home import VALID
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +137,22 @@ def test_text_a_person_may_write_is_taken_as_typed(logged_in, prompt):
     assert response.status_code == 302
     assert Generation.objects.get().prompt == prompt.strip()
     assert OrmQ.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("url", "data", "model"),
+    [
+        ("/boards/", {"name": "Night \u202eskies", "team": ""}, Board),
+        ("/teams/", {"name": "Night \u202eshift"}, Team),
+        ("/g/{shared}/comments/", {"body": "Love \u202ethe light"}, Comment),
+    ],
+    ids=["board", "team", "comment"],
+)
+def test_names_and_comments_refuse_hidden_direction_characters(
+    logged_in, user, team, url, data, model
+):
+    shared = make_generation(user, team=team)
+    before = model.objects.count()
+    response = logged_in.post(url.format(shared=shared.pk), data, follow=True)
+    assert "hidden text-direction character U+202E" in response.content.decode()
+    assert model.objects.count() == before
