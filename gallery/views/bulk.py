@@ -8,7 +8,9 @@ import zipfile
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -19,6 +21,7 @@ from ..permissions import generations_to_manage, get_board_for_user
 from . import posted_id, redirect_back
 
 MAX_PICKED = 200  # a ZIP of more would be better made by the admin
+ZIP_MAX_BYTES = 512 * 1024 * 1024  # what one request may write to the server's disk
 
 
 @login_required
@@ -31,7 +34,14 @@ def bulk(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.error(request, "Tick the generations to act on first.")
     elif action == "zip":
-        return _zip(picked)
+        size = GeneratedImage.objects.filter(generation__in=picked).aggregate(n=Sum("bytes"))["n"]
+        if (size or 0) <= ZIP_MAX_BYTES:
+            return _zip(picked)
+        messages.error(
+            request,
+            f"Those images come to {filesizeformat(size)}, more than one ZIP may hold "
+            f"({filesizeformat(ZIP_MAX_BYTES)}): pick fewer.",
+        )
     elif action == "delete":
         finished = (
             generations_to_manage(request.user)

@@ -17,7 +17,9 @@ def stored(owner, prompt, **fields):
     generation = make_generation(owner, prompt=prompt, status=Status.SUCCEEDED, **fields)
     picture = io.BytesIO()
     Image.new("RGB", (32, 24), "teal").save(picture, "PNG")
-    image = GeneratedImage(generation=generation, index=0, width=32, height=24, seed=42)
+    image = GeneratedImage(
+        generation=generation, index=0, width=32, height=24, seed=42, bytes=picture.tell()
+    )
     image.original.save(f"generations/{generation.pk}/0.png", io.BytesIO(picture.getvalue()))
     return generation
 
@@ -58,6 +60,14 @@ def test_the_zip_leaves_out_what_the_user_may_not_see(client, user, other_user, 
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert "bob" not in archive.read("manifest.json").decode()
     assert len(archive.namelist()) == 2
+
+
+def test_a_zip_too_big_for_one_request_is_refused_in_words(client, user, two, monkeypatch):
+    monkeypatch.setattr("gallery.views.bulk.ZIP_MAX_BYTES", 10)
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip", "ids": [g.pk for g in two]}, follow=True)
+    assert "Content-Disposition" not in response
+    assert "more than one ZIP may hold (10\xa0bytes): pick fewer" in response.content.decode()
 
 
 def test_bulk_delete_moves_only_what_the_user_may_delete(client, user, team, other_user, two):
