@@ -17,10 +17,8 @@ Usage: .venv/bin/python bench/pipeline.py [--generations 24] [--in-flight 100]
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,122 +28,16 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._harness import KEY, PASSWORD, Stack, create, logged_in_session, percentile  # noqa: E402
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from gallery.polling import sdk_queries_until  # noqa: E402
 
-KEY = "sk-bench"
-PASSWORD = "bench-password-2026"
-WEB_PORT = 8391
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-class Stack:
-    """Simulator in-process; web and worker as real subprocesses on one temporary database."""
-
-    def __init__(self, workdir: Path, simulator: SimulatorServer) -> None:
-        self.simulator = simulator
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "DASHSCOPE_BASE_URL": simulator.base_url,
-            "DASHSCOPE_API_KEY": KEY,
-            "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
-        }
-        os.environ.update(self.env)
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.logs = workdir
-
-    def manage(self, *args: str) -> None:
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
-
-    def start(self, name: str, command: list[str], **env: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
-
-    def start_worker(self, **env: str) -> None:
-        self.start("qcluster", [sys.executable, "manage.py", "qcluster"], **env)
-
-    def start_web(self) -> None:
-        self.start(
-            "web",
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "wanxweb.wsgi",
-                "--bind",
-                f"127.0.0.1:{WEB_PORT}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-            ],
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(f"http://127.0.0.1:{WEB_PORT}/accounts/login/", timeout=1)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
-
-    def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
-
-
-def logged_in_session(username: str) -> requests.Session:
-    session = requests.Session()
-    base = f"http://127.0.0.1:{WEB_PORT}"
-    session.get(f"{base}/accounts/login/")
-    response = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "username": username,
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": session.cookies["csrftoken"],
-        },
-        allow_redirects=False,
-    )
-    assert response.status_code == 302, "login failed"
-    return session
-
-
-def create(session: requests.Session, prompt: str) -> int:
-    """Submit the prompt form the way htmx does; return the new generation's id."""
-    response = session.post(
-        f"http://127.0.0.1:{WEB_PORT}/",
-        data={"model": "wanx2.1-t2i-turbo", "prompt": prompt, "size": "1024*1024", "n": 1},
-        headers={"HX-Request": "true", "X-CSRFToken": session.cookies["csrftoken"]},
-    )
-    response.raise_for_status()
-    return int(re.search(r'id="generation-(\d+)"', response.text).group(1))
-
-
-def watch_card(session: requests.Session, pk: int, seen: dict[int, float]) -> None:
+def watch_card(session: requests.Session, base_url: str, pk: int, seen: dict[int, float]) -> None:
     """Refresh the card fragment when it asks to (its htmx trigger) until it shows an image."""
-    url = f"http://127.0.0.1:{WEB_PORT}/g/{pk}/card/"
+    url = f"{base_url}/g/{pk}/card/"
     while True:
         html = session.get(url).text
         if "<img" in html:
@@ -197,21 +89,21 @@ def sdk_measured(simulator: SimulatorServer, count: int) -> list[tuple[float, in
     ]
 
 
-def scenario_lag(stack: Stack, generations: int) -> None:
+def scenario_lag(stack: Stack, simulator: SimulatorServer, generations: int) -> None:
     from gallery.models import Generation
 
-    stack.simulator.reset()
+    simulator.reset()
     stack.start_worker()
-    sessions = [logged_in_session(f"user{i}") for i in range(4)]
+    sessions = [logged_in_session(stack.base_url, f"user{i}") for i in range(4)]
     seen: dict[int, float] = {}
     watchers = []
     start = time.time()
     pks = []
     for i in range(generations):
         session = sessions[i % len(sessions)]
-        pk = create(session, f"lag test {i}")
+        pk = create(session, stack.base_url, f"lag test {i}")
         pks.append(pk)
-        watcher = threading.Thread(target=watch_card, args=(session, pk, seen))
+        watcher = threading.Thread(target=watch_card, args=(session, stack.base_url, pk, seen))
         watcher.start()
         watchers.append(watcher)
     for watcher in watchers:
@@ -219,7 +111,7 @@ def scenario_lag(stack: Stack, generations: int) -> None:
     drained = time.time() - start
     stack.stop("qcluster")
 
-    stats = stack.simulator.stats()
+    stats = simulator.stats()
     by_prompt = {t["prompt"]: (task_id, t) for task_id, t in stats["tasks"].items()}
     visible_lags, stored_lags, ours, sdk = [], [], [], []
     for generation in Generation.objects.filter(pk__in=pks):
@@ -231,7 +123,7 @@ def scenario_lag(stack: Stack, generations: int) -> None:
     gaps = idle_slot_gaps(list(stats["tasks"].values()), limit=2)
     statuses = sorted(set(Generation.objects.filter(pk__in=pks).values_list("status", flat=True)))
 
-    config = stack.simulator.config
+    config = simulator.config
     print(
         f"\n== {generations} generations, 4 users, concurrency limit 2 "
         f"(simulated task: {config.pending_seconds:g} s pending + "
@@ -262,23 +154,26 @@ def scenario_lag(stack: Stack, generations: int) -> None:
     )
 
 
-def scenario_in_flight(stack: Stack, count: int) -> None:
+def scenario_in_flight(stack: Stack, simulator: SimulatorServer, count: int) -> None:
     from gallery.models import Generation
 
-    stack.simulator.reset()
-    stack.simulator.config.concurrency_limit = count
-    stack.simulator.config.submit_rate = 0
+    simulator.reset()
+    simulator.config.concurrency_limit = count
+    simulator.config.submit_rate = 0
     stack.start_worker(DASHSCOPE_CONCURRENCY=str(count), DASHSCOPE_SUBMIT_RATE="100")
-    sessions = [logged_in_session(f"user{i}") for i in range(4)]
+    sessions = [logged_in_session(stack.base_url, f"user{i}") for i in range(4)]
+    base_url = stack.base_url
     start = time.time()
     with ThreadPoolExecutor(8) as pool:
-        pks = list(pool.map(lambda i: create(sessions[i % 4], f"in flight {i}"), range(count)))
+        pks = list(
+            pool.map(lambda i: create(sessions[i % 4], base_url, f"in flight {i}"), range(count))
+        )
     created = time.time() - start
     wait_until_done(pks)
     drained = time.time() - start
     stack.stop("qcluster")
 
-    stats = stack.simulator.stats()
+    stats = simulator.stats()
     submits = sorted(t["submitted_at"] for t in stats["tasks"].values())
     statuses = Generation.objects.filter(pk__in=pks).values_list("status", flat=True)
     print(f"\n== {count} generations created at once, concurrency limit {count}, 2 workers")
@@ -305,13 +200,9 @@ def main() -> None:
     simulator = SimulatorServer(config=config)
     simulator.start()
     with tempfile.TemporaryDirectory(prefix="wanxweb-bench-") as workdir:
-        stack = Stack(Path(workdir), simulator)
+        stack = Stack(Path(workdir), simulator.base_url)
         try:
-            stack.manage("migrate", "--noinput", "-v0")
-            import django
-
-            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wanxweb.settings")
-            django.setup()
+            stack.setup_django()
             from django.contrib.auth import get_user_model
 
             for i in range(4):
@@ -326,8 +217,8 @@ def main() -> None:
                 f"{[sdk_queries_until(d) for d, _ in measured]})"
             )
 
-            scenario_lag(stack, args.generations)
-            scenario_in_flight(stack, args.in_flight)
+            scenario_lag(stack, simulator, args.generations)
+            scenario_in_flight(stack, simulator, args.in_flight)
         finally:
             stack.stop_all()
             simulator.stop()

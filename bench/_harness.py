@@ -1,0 +1,177 @@
+"""What the benchmarks share: a throwaway deployment (web, worker, simulator on loopback, one
+fresh SQLite database) and a logged-in browser session that talks to it the way htmx does."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = "sk-bench"
+PASSWORD = "bench-password-2026"
+MODEL = "wanx2.1-t2i-turbo"
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def procfile_command(name: str, **variables: str) -> list[str]:
+    """The Procfile's command for `name`, with $VARIABLES filled in and run by this Python,
+    so a benchmark runs the processes exactly as `make run` does."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(f"{name}:"):
+            command = line.partition(":")[2]
+            for variable, value in variables.items():
+                command = command.replace(f"${variable}", value)
+            words = shlex.split(command)
+            if words[0] == "python":
+                return [sys.executable, *words[1:]]
+            return [sys.executable, "-m", *words]  # gunicorn
+    raise LookupError(f"no {name!r} process in the Procfile")
+
+
+def with_option(command: list[str], option: str, value: str) -> list[str]:
+    """`command` with `option`'s value replaced (or the option added)."""
+    if option in command:
+        at = command.index(option)
+        return [*command[: at + 1], value, *command[at + 2 :]]
+    return [*command, option, value]
+
+
+class Stack:
+    """Web and worker as real subprocesses on one temporary VAR_DIR and SQLite database, talking
+    to the DashScope simulator at `dashscope_url` (which the caller starts)."""
+
+    def __init__(self, workdir: Path, dashscope_url: str, web_port: int | None = None) -> None:
+        self.web_port = web_port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.web_port}"
+        self.env = {
+            **os.environ,
+            "VAR_DIR": str(workdir),
+            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
+            "MEDIA_ROOT": str(workdir / "media"),
+            "DASHSCOPE_BASE_URL": dashscope_url,
+            "DASHSCOPE_API_KEY": KEY,
+            "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
+            "LOG_LEVEL": "WARNING",
+        }
+        os.environ.update(self.env)
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.logs = workdir
+
+    def manage(self, *args: str) -> None:
+        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+
+    def setup_django(self) -> None:
+        """Migrate the fresh database and set Django up in this process too, so the benchmark
+        can create users and read the records it made. Collects the static files first, as
+        `make run` does: pages cannot render without their manifest."""
+        self.manage("collectstatic", "--noinput", "-v0")
+        self.manage("migrate", "--noinput", "-v0")
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wanxweb.settings")
+        import django
+
+        django.setup()
+
+    def start(self, name: str, command: list[str], **env: str) -> None:
+        log = (self.logs / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+        )
+
+    def start_worker(self, **env: str) -> None:
+        self.start("qcluster", [sys.executable, "manage.py", "qcluster"], **env)
+
+    def start_web(self, command: list[str] | None = None, **env: str) -> None:
+        """gunicorn on this stack's port (by default with 2 workers of 8 threads), once it
+        answers."""
+        if command is None:
+            command = [sys.executable, "-m", "gunicorn", "wanxweb.wsgi", "--workers", "2"]
+            command += ["--threads", "8", "--bind", f"127.0.0.1:{self.web_port}"]
+        self.start("web", command, **env)
+        wait_for(f"{self.base_url}/accounts/login/", self.processes["web"])
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop_all(self) -> None:
+        for name in reversed(list(self.processes)):  # the last started depends on the first
+            self.stop(name)
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.RequestException:
+            time.sleep(0.2)
+    raise RuntimeError(f"nothing answers at {url}")
+
+
+def login_form(session: requests.Session, username: str) -> dict[str, str]:
+    """What the login form posts, once its page has set the CSRF cookie."""
+    return {
+        "username": username,
+        "password": PASSWORD,
+        "csrfmiddlewaretoken": session.cookies["csrftoken"],
+    }
+
+
+def logged_in_session(base_url: str, username: str) -> requests.Session:
+    """Log in through the login form: its CSRF token, then the session cookie."""
+    session = requests.Session()
+    session.get(f"{base_url}/accounts/login/")
+    response = session.post(
+        f"{base_url}/accounts/login/", data=login_form(session, username), allow_redirects=False
+    )
+    assert response.status_code == 302, "login failed"
+    return session
+
+
+def htmx_headers(session: requests.Session, base_url: str, target: str) -> dict[str, str]:
+    """What htmx sends for a request from the element with id `target` on the home page: the
+    body's hx-headers give every request the CSRF token."""
+    return {
+        "HX-Request": "true",
+        "HX-Current-URL": f"{base_url}/",
+        "HX-Target": target,
+        "HX-Trigger": target,
+        "X-CSRFToken": session.cookies["csrftoken"],
+    }
+
+
+def create(session: requests.Session, base_url: str, prompt: str) -> int:
+    """Submit the prompt form the way htmx does; return the new generation's id."""
+    response = session.post(
+        f"{base_url}/",
+        data={"model": MODEL, "prompt": prompt, "size": "1024*1024", "n": 1},
+        headers=htmx_headers(session, base_url, "prompt-form"),
+    )
+    response.raise_for_status()
+    return int(re.search(r'id="generation-(\d+)"', response.text).group(1))
