@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -101,7 +101,11 @@ def _remembered(generation: Generation) -> dict:
 @login_required
 @require_GET
 def card(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_card_for_user(request, pk)
+    """The card alone: what an active card reloads itself with, every second or so."""
+    try:
+        generation = Generation.objects.visible_to(request.user).card(request.user, pk)
+    except Generation.DoesNotExist:
+        raise Http404 from None
     # A card in a review list keeps its bulk tick box when it refreshes itself.
     selectable = request.GET.get("selectable") == "1"
     return render(

@@ -7,7 +7,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from gallery.models import GeneratedImage, Generation
+from gallery.models import Favourite, GeneratedImage, Generation, ReviewMark
 
 from ..conftest import make_generation
 
@@ -90,6 +90,28 @@ def test_a_queued_card_says_it_waits_here_not_at_dashscope(client, user):
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
     assert "Queued here" in body and "delay:1000ms" in body
+
+
+def test_an_active_card_reloads_itself_with_three_queries(
+    client, user, django_assert_max_num_queries
+):
+    """Every open card asks every second or so: the session, the user and the card, no more."""
+    generation = make_generation(user, status=Generation.Status.RUNNING)
+    client.force_login(user)
+    with django_assert_max_num_queries(3):
+        assert "Running" in client.get(f"/g/{generation.pk}/card/").content.decode()
+
+
+def test_a_reloaded_team_card_keeps_the_review_counts_and_your_star(client, team, user, other_user):
+    generation = make_generation(other_user, team=team, status=Generation.Status.SUCCEEDED)
+    ReviewMark.objects.create(generation=generation, user=user, mark=ReviewMark.Mark.PICKED)
+    ReviewMark.objects.create(generation=generation, user=other_user, mark=ReviewMark.Mark.PICKED)
+    ReviewMark.objects.create(generation=generation, user=team.viewer, mark="rejected")
+    Favourite.objects.create(generation=generation, user=user)
+    client.force_login(user)
+    body = client.get(f"/g/{generation.pk}/card/", headers={"HX-Request": "true"}).content.decode()
+    assert "✓ 2 ✗ 1" in body and 'aria-pressed="true"' in body
+    assert f"by {other_user.username}" in body
 
 
 def test_a_failed_card_explains_in_plain_words_and_shows_dashscopes_code(client, user):
