@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from gallery.models import Generation
 
 from ..conftest import make_generation
+from .test_teams import HIDE_TAB
 
 # The whole pipeline (queue, submit, poll, store) takes a few seconds with these timings.
 PIPELINE_TIMEOUT = 20_000
@@ -124,3 +125,21 @@ def test_a_prompt_over_the_models_limit_is_explained_beside_the_prompt(alice_pag
     )
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(prompt)
     expect(page.locator("#history > article")).to_have_count(0)
+
+
+def test_a_running_card_asks_nothing_while_its_tab_is_hidden(alice_page: Page, live_server, user):
+    running = make_generation(user, prompt="a slow sunrise", status=Generation.Status.RUNNING)
+    alice_page.reload()
+    card_url = f"/g/{running.pk}/card/"
+    asked = []
+    alice_page.on("request", lambda request: asked.append(request.url))
+    with alice_page.expect_request(lambda request: card_url in request.url, timeout=5_000):
+        pass  # it reloads itself while shown
+
+    alice_page.evaluate(HIDE_TAB, True)
+    asked.clear()
+    alice_page.wait_for_timeout(4_000)  # longer than its 3 s timer
+    assert asked == []
+
+    with alice_page.expect_request(lambda request: card_url in request.url, timeout=1_000):
+        alice_page.evaluate(HIDE_TAB, False)  # shown again: it asks at once

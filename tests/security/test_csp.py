@@ -25,11 +25,6 @@ TEMPLATES = sorted(
     for folder in [ROOT / "templates", ROOT / "gallery" / "templates"]
     for path in folder.rglob("*.html")
 )
-# Need htmx to run code, which the policy forbids ('unsafe-eval'); each one must go. Until then
-# htmx (allowEval false) ignores the filter: the trigger fires as if it said true.
-NEEDS_EVAL_TODAY = {
-    "templates/gallery/_card.html": "visibilityState trigger filters (pausing in hidden tabs)",
-}
 
 
 def template_text(template: str) -> str:
@@ -95,18 +90,7 @@ def test_the_eval_finder_finds_what_it_should():
     assert not needs_eval('<a hx-trigger="input changed delay:4ms from:input[type=search]">')
 
 
-@pytest.mark.parametrize(
-    "template",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(reason=NEEDS_EVAL_TODAY[name], strict=True),
-        )
-        if name in NEEDS_EVAL_TODAY
-        else name
-        for name in TEMPLATES
-    ],
-)
+@pytest.mark.parametrize("template", TEMPLATES)
 def test_no_template_needs_htmx_to_evaluate_code(template):
     found = needs_eval(template_text(template))
     assert not found, f"needs 'unsafe-eval': {found}"
