@@ -12,20 +12,22 @@ home page), and then for `--seconds`, in a thread of its own, as a browser tab w
 - reloads the gallery page now and then, which, as in a browser, replaces the cards it polls.
 
 It prints requests, errors (any unexpected status or exception, by kind), p50/p95/p99 latency
-of the card fragment and of the gallery page, generations created and completed, the CPU time
-each process used, and the database queries one card fragment and one gallery page cost.
+of the card fragment and of the gallery page as the users saw it and as gunicorn's access log
+timed it, generations created and completed, the CPU time each process used, and the database
+queries one card fragment and one gallery page cost. The machine's load average is printed too:
+other work on it shows in every latency here.
 Target (issue 4): 0 errors, card fragment p95 under 100 ms on a 2-core machine.
 
 Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--concurrency 2]
-           [--history 30] [--think 5] [--gallery-every 20] [--workers N] [--threads N]
+           [--history 30] [--think 5] [--gallery-every 20] [--keep]
+       and, to try other settings than the Procfile's and settings.py's:
+           [--workers N] [--threads N] [--keep-alive SECONDS] [--conn-max-age SECONDS]
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import os
-import random
 import re
 import sys
 import tempfile
@@ -33,235 +35,29 @@ import threading
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
-from html.parser import HTMLParser
 from pathlib import Path
 
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._browser import Browser, Result  # noqa: E402
 from bench._harness import (  # noqa: E402
     MODEL,
     PASSWORD,
     Stack,
     free_port,
-    htmx_headers,
-    login_form,
     percentile,
     procfile_command,
     wait_for,
     with_option,
 )
 
-ARTICLE = re.compile(r"<article\b[^>]*>")
-FAILED_REFRESH_SECONDS = 3.0  # the card's `every 3s` trigger, when a refresh was not swapped in
-
-
-@dataclass
-class Result:
-    kind: str
-    seconds: float
-    error: str | None  # None when the answer was the expected one
-    at: float = field(default_factory=time.monotonic)
-
-
-class PromptForm(HTMLParser):
-    """What submitting the prompt form (#prompt-form) in `page` would send, as it stands."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.fields: dict[str, str] = {}
-        self._inside = False
-        self._select: str | None = None
-        self._textarea: str | None = None
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "form":
-            self._inside = a.get("id") == "prompt-form"
-        if not self._inside:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.fields[name] = a.get("value") or "on"
-            elif kind not in ("submit", "button", "file"):
-                self.fields[name] = a.get("value") or ""
-        elif tag == "select":
-            self._select = name
-        elif tag == "option" and self._select:
-            if "selected" in a or self._select not in self.fields:
-                self.fields[self._select] = a.get("value") or ""
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.fields[name] = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.fields[self._textarea] += data
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "form":
-            self._inside = False
-        elif tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-
-def cards_in(page: str) -> dict[int, tuple[str | None, int, str]]:
-    """Each card in `page`: its refresh URL and delay in ms (None, 0 once it has settled) and
-    its status."""
-    cards = {}
-    for tag in ARTICLE.findall(page):
-        pk = re.search(r'id="generation-(\d+)"', tag)
-        if not pk:
-            continue
-        url = re.search(r'hx-get="([^"]+)"', tag)
-        delay = re.search(r"delay:(\d+)ms", tag)
-        status = re.search(r'data-status="(\w+)"', tag)
-        cards[int(pk[1])] = (
-            html.unescape(url[1]) if url else None,
-            int(delay[1]) if delay else 0,
-            status[1] if status else "",
-        )
-    return cards
-
-
-def failure(error: Exception) -> str:
-    """An exception as the error breakdown names it: its type and its innermost cause's."""
-    cause = error
-    while cause.__context__ is not None or cause.args and isinstance(cause.args[-1], Exception):
-        cause = cause.__context__ or cause.args[-1]
-    if cause is error:
-        return type(error).__name__
-    return f"{type(error).__name__} ({type(cause).__name__})"
-
-
-class Browser:
-    """One person in one browser tab."""
-
-    def __init__(self, base_url: str, username: str, args: argparse.Namespace) -> None:
-        self.base_url = base_url
-        self.username = username
-        self.args = args
-        self.rng = random.Random(username)
-        self.session = requests.Session()
-        self.results: list[Result] = []
-        self.form: dict[str, str] = {}
-        self.polling: dict[int, tuple[str, float]] = {}  # card -> (refresh URL, when)
-        self.created: list[int] = []
-        self.seen_done: set[int] = set()
-
-    def call(self, kind: str, method: str, path: str, expect: int = 200, **kwargs):
-        """One timed request; the response when it is the expected one, else None."""
-        start = time.perf_counter()
-        try:
-            response = self.session.request(
-                method, self.base_url + path, allow_redirects=False, timeout=30, **kwargs
-            )
-        except requests.RequestException as error:
-            self.results.append(Result(kind, time.perf_counter() - start, failure(error)))
-            return None
-        ok = response.status_code == expect
-        error = None if ok else f"HTTP {response.status_code}"
-        self.results.append(Result(kind, time.perf_counter() - start, error))
-        return response if ok else None
-
-    def log_in(self) -> bool:
-        """Through the login form, to the gallery it sends you to."""
-        if self.call("login page", "GET", "/accounts/login/") is None:
-            return False
-        data = login_form(self.session, self.username)
-        if self.call("login", "POST", "/accounts/login/", expect=302, data=data) is None:
-            return False
-        return self.open_gallery()
-
-    def open_gallery(self) -> bool:
-        response = self.call("gallery page", "GET", "/")
-        if response is None:
-            return False
-        self.form = PromptForm(response.text).fields
-        now = time.monotonic()
-        self.polling = {  # a page load replaces the cards and their timers
-            pk: (url, now + delay / 1000)
-            for pk, (url, delay, _) in cards_in(response.text).items()
-            if url
-        }
-        return True
-
-    def create(self) -> bool:
-        data = {
-            **self.form,
-            "prompt": f"{self.username}'s lighthouse at dawn, take {len(self.created)}",
-        }
-        headers = htmx_headers(self.session, self.base_url, "prompt-form")
-        response = self.call("create (POST /)", "POST", "/", data=data, headers=headers)
-        if response is None:
-            return False
-        cards = cards_in(response.text)
-        if not cards:  # the form came back with errors
-            self.results[-1].error = "form rejected"
-            return False
-        self.form = PromptForm(response.text).fields
-        now = time.monotonic()
-        for pk, (url, delay, _) in cards.items():
-            self.created.append(pk)
-            if url:
-                self.polling[pk] = (url, now + delay / 1000)
-        return True
-
-    def refresh(self, pk: int, url: str) -> None:
-        target = f"generation-{pk}"
-        headers = htmx_headers(self.session, self.base_url, target)
-        response = self.call("card fragment", "GET", url, headers=headers)
-        now = time.monotonic()
-        card = cards_in(response.text).get(pk) if response is not None else None
-        if card is None:
-            self.polling[pk] = (url, now + FAILED_REFRESH_SECONDS)
-            return
-        next_url, delay, status = card
-        if next_url:
-            self.polling[pk] = (next_url, now + delay / 1000)
-        else:
-            del self.polling[pk]
-            if status == "SUCCEEDED":
-                self.seen_done.add(pk)
-
-    def browse(self, deadline: float) -> None:
-        """Until `deadline`: the next thing due, whichever it is."""
-        rng, args = self.rng, self.args
-        now = time.monotonic()
-        next_page = now + rng.uniform(0.5, 1.5) * args.gallery_every
-        next_create: float | None = now + rng.uniform(0, args.think)  # spread the first ones
-        while True:
-            now = time.monotonic()
-            if now >= deadline:
-                return
-            if next_create is None and not self.polling:  # all settled: think, then write
-                next_create = now + rng.uniform(0.5, 1.5) * args.think
-            due = [(next_page, "page")]
-            if next_create is not None:
-                due.append((next_create, "create"))
-            if self.polling:
-                pk = min(self.polling, key=lambda k: self.polling[k][1])
-                due.append((self.polling[pk][1], "card"))
-            at, action = min(due)
-            if at > now:
-                time.sleep(min(at, deadline) - now)
-                continue
-            if action == "card":
-                self.refresh(pk, self.polling[pk][0])
-            elif action == "create":
-                next_create = None if self.create() else now + args.think
-            else:
-                self.open_gallery()
-                next_page = time.monotonic() + rng.uniform(0.5, 1.5) * args.gallery_every
+SERVER_KINDS = {  # the access log's "method path" of each kind of request
+    "card fragment": re.compile(r"GET /g/\d+/card/"),
+    "gallery page": re.compile(r"GET /"),
+}
 
 
 def create_users(count: int, history: int) -> list[str]:
@@ -366,7 +162,12 @@ def latency_line(label: str, results: list[Result]) -> str:
     )
 
 
-def report(browsers: list[Browser], window: tuple[float, float], login_seconds: float) -> None:
+def report(
+    browsers: list[Browser],
+    window: tuple[float, float],
+    login_seconds: float,
+    served_log: list[str],
+) -> None:
     from gallery.models import Generation
 
     results = [r for b in browsers for r in b.results]
@@ -389,6 +190,11 @@ def report(browsers: list[Browser], window: tuple[float, float], login_seconds: 
     )
     for kind in ("card fragment", "gallery page", "create (POST /)"):
         print("  " + latency_line(kind, by_kind.get(kind, [])))
+    print("  the same in gunicorn's access log (from request read to response sent):")
+    for kind, pattern in SERVER_KINDS.items():
+        served = [line.rsplit(" ", 1) for line in served_log]
+        times = [int(ms) / 1000 for request, ms in served if pattern.fullmatch(request)]
+        print("    " + latency_line(kind, [Result(kind, t, None) for t in times]))
 
     created = [pk for b in browsers for pk in b.created]
     statuses = Counter(Generation.objects.filter(pk__in=created).values_list("status", flat=True))
@@ -459,6 +265,9 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         ):
             if value:
                 web = with_option(web, option, str(value))
+        shown = " ".join(web[2:])
+        access_log = workdir / "access.log"  # gunicorn's own time per request, in ms
+        web += ["--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(M)s"]
         web_env = {}
         if args.conn_max_age is not None:
             web_env["DATABASE_URL"] = (
@@ -468,7 +277,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
 
         print(
             f"== {args.users} users for {args.seconds:g} s on {os.cpu_count()} CPUs: "
-            f"{' '.join(web[2:])}"
+            f"{shown}"
             + (f" (CONN_MAX_AGE {args.conn_max_age})" if args.conn_max_age is not None else "")
             + f"; qcluster; simulator at concurrency {args.concurrency} "
             f"({' '.join(simulator[3:])}); {args.history} finished generations per user"
@@ -483,6 +292,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
         client_before = sum(os.times()[:2])
         load_before = os.getloadavg()[0]
+        log_start = access_log.stat().st_size
         start = time.monotonic()
         threads = [
             threading.Thread(target=b.browse, args=(start + args.seconds,))
@@ -494,11 +304,14 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         for thread in threads:
             thread.join()
         end = time.monotonic()
+        with access_log.open() as log:
+            log.seek(log_start)
+            served_log = log.read().splitlines()
         cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
         cpu["load client"] = sum(os.times()[:2]) - client_before
         served = sum(r.at >= start for b in browsers for r in b.results)
 
-        report(browsers, (start, end), login_seconds)
+        report(browsers, (start, end), login_seconds, served_log)
         stats = requests.get(f"http://127.0.0.1:{simulator_port}/_sim/stats", timeout=5).json()
         print(
             f"simulator: {stats['submits']} submits, "
