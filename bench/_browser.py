@@ -168,8 +168,8 @@ class Browser:
         if response is None:
             return False
         cards = cards_in(response.text)
-        if not cards:  # the form came back with errors
-            self.results[-1].error = "form rejected"
+        if not cards:  # the form came back with errors, or the card went elsewhere
+            self.results[-1].error = "no new card in the answer"
             return False
         self.form = PromptForm(response.text).fields
         now = time.monotonic()
