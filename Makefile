@@ -19,7 +19,7 @@ else
 PROCESSES := web worker ready
 endif
 
-.PHONY: run test lint format chromium bench stress clean
+.PHONY: run test lint format chromium bench load stress clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -50,6 +50,10 @@ test: $(BIN)/.installed chromium lint
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/pipeline.py
+
+# 50 users logging in, creating and polling their cards for 60 s against gunicorn + qcluster.
+load: $(BIN)/.installed
+	$(BIN)/python bench/load.py
 
 # The long crash run the "nothing lost, nothing paid twice" figures come from (about 3 min).
 stress: $(BIN)/.installed
