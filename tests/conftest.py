@@ -49,6 +49,13 @@ def user(django_user_model):
 
 
 @pytest.fixture
+def logged_in(client, user):
+    """The test client, logged in as alice."""
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
 def other_user(django_user_model):
     return django_user_model.objects.create_user("bob", password="builder-2026")
 

@@ -13,6 +13,7 @@ from PIL import Image
 from gallery.downloads import DownloadError, fetch_image, host_allowed
 
 from ..conftest import make_generation
+from ..test_downloads import allow_loopback  # noqa: F401 (an autouse fixture)
 from ..views.test_detail import store_image
 
 
@@ -47,11 +48,6 @@ def server():
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     yield httpd
     httpd.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def allow(settings):
-    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", "dashscope-result-*.aliyuncs.com"]
 
 
 @pytest.mark.parametrize(

@@ -22,12 +22,6 @@ def assert_own_page(response, status: int, heading: str) -> None:
         assert secret not in body, f"the {status} page shows {secret!r}"
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_an_unknown_address_is_the_apps_404(logged_in):
     response = logged_in.get("/no/such/page/")
     assert_own_page(response, 404, "Not found")

@@ -16,12 +16,6 @@ from ..views.test_home import VALID
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def field_errors(body: str, field: str) -> list[str]:
     """The errors shown inside the field's own box on the page."""
     box = re.search(

@@ -16,12 +16,6 @@ VALID = {
 }
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_it_requires_login(client):
     response = client.get("/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")

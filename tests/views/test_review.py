@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
 
 
-@pytest.fixture
-def logged_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def prompts(response) -> list[str]:
     return [generation.prompt for generation in response.context["page"]]
 
