@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from gallery.views import health
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     # Login, logout and password change only: password reset needs email, which is not set up.
@@ -17,5 +19,7 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
     ),
+    path("healthz", health.healthz, name="healthz"),
+    path("healthz/worker", health.worker, name="healthz-worker"),
     path("", include("gallery.urls")),
 ]

@@ -1,0 +1,69 @@
+"""Health checks: one for a load balancer (can this web process use the database?), one for a
+supervisor (is the background work moving?). Anonymous and never cached; they touch no session."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from ..dispatcher import LEASE_NAME
+from ..models import Generation, Lease
+
+Status = Generation.Status
+
+
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """200 while the database answers: without it this process can serve nothing but errors."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return HttpResponse("database unavailable\n", content_type="text/plain", status=503)
+    return HttpResponse("ok\n", content_type="text/plain")
+
+
+@never_cache
+@require_safe
+def worker(request: HttpRequest) -> JsonResponse:
+    """The dispatcher's lease, the active records, and how long the oldest has waited for the
+    dispatcher; 503 once that passes WORKER_STALL_SECONDS.
+
+    Waiting for the dispatcher, not for DashScope, so that a burst never reads as a fault:
+    - a record past its `next_check_at`, unless QUEUED: a live loop queries due PENDING and
+      RUNNING tasks within a second and its sweep settles overdue SUBMITTING and DOWNLOADING
+      records within seconds, so a task running long at DashScope is never late;
+    - a QUEUED record from when it may be sent (created, or its retry time), only while no
+      record of its model holds a DashScope slot. With one held it may rightly wait minutes
+      behind a burst; and if no loop runs, that slot's holder is itself late, so this shows.
+    """
+    now = timezone.now()
+    slot_held = Generation.objects.at_dashscope().filter(model=OuterRef("model"))
+    work = Generation.objects.active().aggregate(
+        active=Count("id"),
+        due_since=Min("next_check_at", filter=~Q(status=Status.QUEUED)),
+        sendable_since=Min(
+            Coalesce("next_check_at", "created_at"),
+            filter=Q(status=Status.QUEUED) & ~Exists(slot_held),
+        ),
+    )
+    since = [at for at in (work["due_since"], work["sendable_since"]) if at]
+    waiting = max([0, *(int((now - at).total_seconds()) for at in since)])
+    stalled = waiting > settings.WORKER_STALL_SECONDS
+    return JsonResponse(
+        {
+            "dispatcher_running": Lease.is_held(LEASE_NAME),
+            "active": work["active"],
+            "oldest_waiting_seconds": waiting,
+            "stall_seconds": settings.WORKER_STALL_SECONDS,
+            "stalled": stalled,
+        },
+        status=503 if stalled else 200,
+    )
