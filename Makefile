@@ -19,7 +19,7 @@ else
 PROCESSES := web worker ready
 endif
 
-.PHONY: run test lint format chromium bench load stress clean
+.PHONY: run serve test lint format chromium bench load stress clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -31,6 +31,15 @@ run: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start $(PROCESSES)
+
+# Production-style on one machine, against DashScope itself: gunicorn and qcluster, no simulator.
+serve: export BIND ?= 127.0.0.1:$(PORT)
+serve: export WEB_WORKERS ?= 3
+serve: $(BIN)/.installed
+	@test "$(DASHSCOPE_SIMULATED)" != true || { echo "make serve needs DASHSCOPE_API_KEY" >&2; exit 1; }
+	$(BIN)/python manage.py migrate --noinput -v0
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f deploy/Procfile.serve start
 
 # Browser tests use Debian's Chromium; Playwright's own browser download cannot work here.
 chromium:
