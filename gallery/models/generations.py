@@ -135,6 +135,10 @@ def _count_marks(mark: str) -> Coalesce:
     return Coalesce(Subquery(marks), Value(0))
 
 
+# A new record is usually submitted at once; one still queued after this waits for a free slot.
+QUEUE_PATIENCE = timedelta(seconds=5)
+
+
 class Generation(models.Model):
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued here"  # waiting for a free DashScope slot
@@ -280,6 +284,8 @@ class Generation(models.Model):
         if self.status in (self.Status.PENDING, self.Status.RUNNING) and self.next_check_at:
             seconds = (self.next_check_at - timezone.now()).total_seconds() + 0.15
             return round(1000 * min(max(seconds, 0.3), 2.0))
+        if self.status == self.Status.QUEUED and timezone.now() - self.created_at > QUEUE_PATIENCE:
+            return 3000  # it waits for a free DashScope slot: that takes a whole task's run
         return 1000
 
     @property
