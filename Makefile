@@ -53,9 +53,14 @@ format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# The whole suite twice: on the embedded default (SQLite, the ORM broker, local files), then on
+# PostgreSQL + Redis + object storage (an S3 server tests/scale_out.py starts for the run).
+# Three processes on two cores: most tests wait on servers, not on the CPU.
+PYTEST := $(BIN)/pytest -n 3 --dist loadfile
 test: $(BIN)/.installed chromium lint
 	$(BIN)/python manage.py collectstatic --noinput -v0
-	$(BIN)/pytest
+	$(PYTEST)
+	$(BIN)/python -m tests.scale_out $(PYTEST)
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/pipeline.py

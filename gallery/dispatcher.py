@@ -32,7 +32,6 @@ from django_q.tasks import async_task
 from . import downloads, polling, reconciliation
 from .dashscope.client import DashScopeClient, SubmittedTask, TaskState
 from .dashscope.errors import DashScopeError
-from .downloads import STORE_DEADLINE
 from .models import Generation, Lease
 
 log = logging.getLogger(__name__)
@@ -387,7 +386,7 @@ class Dispatcher:
                 actual_prompt=next((r.actual_prompt for r in state.results if r.url), ""),
                 image_count=state.image_count,
                 results=[asdict(r) for r in state.results],
-                next_check_at=now + STORE_DEADLINE,
+                next_check_at=now + downloads.store_deadline(),
             ):
                 async_task("gallery.tasks.store_results", record.pk, task_name="store results")
         elif state.status == "CANCELED":
@@ -443,7 +442,9 @@ class Dispatcher:
         for record in overdue.filter(status=Status.DOWNLOADING):
             if (record.finished_at or record.submitted_at) < too_old:
                 downloads.give_up(record)
-            elif record.transition(Status.DOWNLOADING, next_check_at=now + STORE_DEADLINE):
+            elif record.transition(
+                Status.DOWNLOADING, next_check_at=now + downloads.store_deadline()
+            ):
                 async_task("gallery.tasks.store_results", record.pk, task_name="store results")
         stale = Generation.objects.exclude(pk__in=busy)
         for record in stale.filter(status=Status.QUEUED, created_at__lt=too_old):

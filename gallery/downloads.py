@@ -28,7 +28,6 @@ MAX_REDIRECTS = 3
 DOWNLOAD_SECONDS = 60  # for one image, however steadily it trickles in
 ATTEMPTS = 3  # quick tries within one job; a job that still fails is run again RETRY_AFTER later
 RETRY_AFTER = timedelta(seconds=30)
-STORE_DEADLINE = timedelta(seconds=120)  # a job silent this long is taken for dead
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -159,13 +158,18 @@ def _save(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
+def store_deadline() -> timedelta:
+    """A store job silent this long is taken for dead (killed, or lost by the broker)."""
+    return timedelta(seconds=settings.STORE_DEADLINE_SECONDS)
+
+
 def _claim(generation: Generation) -> bool:
     """Hold the record for this job a while longer; False when another job has taken it over.
 
     The claim is the record's `next_check_at`: the sweep moves it when it starts another job,
     so a job that was given up for dead stops at its next step instead of racing the new one.
     """
-    held_until = timezone.now() + STORE_DEADLINE
+    held_until = timezone.now() + store_deadline()
     won = Generation.objects.filter(
         pk=generation.pk, status=Status.DOWNLOADING, next_check_at=generation.next_check_at
     ).update(next_check_at=held_until)

@@ -1,24 +1,61 @@
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 
 TEST_KEY = "sk-test-0123456789abcdef"
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 30  # seconds for a request to a server a test started: a hang still fails
 
 
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
-    """A test database of this run's own, so two test runs at once never share one file."""
+    """A test database of this test process's own, so two runs at once never share one."""
     from django.conf import settings
 
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3"):
         database["TEST"]["NAME"] = str(settings.VAR_DIR / f"test-{os.getpid()}.sqlite3")
+    else:
+        database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def own_queue():
+    """A q2 queue of this test process's own: parallel test processes may share one Redis."""
+    from django_q.conf import Conf
+
+    name = f"wanxweb-test-{os.getpid()}"
+    os.environ["QUEUE_NAME"] = Conf.PREFIX = Conf.CLUSTER_NAME = name
+
+
+@pytest.fixture
+def take_queued_jobs():
+    """Takes the jobs waiting in this test's q2 queue, whichever the broker (ORM or Redis);
+    the queue starts empty, as Redis keeps no transaction a test could roll back."""
+    from django_q.brokers import get_broker
+    from django_q.signing import SignedPackage
+
+    broker = get_broker()
+    broker.purge_queue()
+
+    def take() -> list[dict]:
+        jobs = []
+        while broker.queue_size():  # not dequeue() alone: Redis's waits a second when empty
+            jobs += [SignedPackage.loads(payload) for _, payload in broker.dequeue()]
+        return jobs
+
+    return take
 
 
 @pytest.fixture
@@ -31,14 +68,13 @@ def simulator():
 
 
 @pytest.fixture
-def dashscope(simulator, settings, tmp_path, monkeypatch):
+def dashscope(simulator, settings, media_root, monkeypatch):
     """Point the app at the simulator, store files in a temporary folder, run q2 jobs inline."""
     from django_q.conf import Conf
 
     settings.DASHSCOPE_BASE_URL = simulator.base_url
     settings.DASHSCOPE_API_KEY = TEST_KEY
     settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
-    settings.MEDIA_ROOT = tmp_path / "media"
     monkeypatch.setattr(Conf, "SYNC", True)
     return simulator
 
@@ -76,8 +112,28 @@ def make_generation(owner, **fields):
 
 @pytest.fixture
 def media_root(settings, tmp_path):
+    """Where this test's images go: a temporary folder, or, when the run uses object storage
+    (tests/scale_out.py), a folder of the bucket of this test's own."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    if settings.STORAGES["default"]["BACKEND"] == "storages.backends.s3.S3Storage":
+        default = {
+            **settings.STORAGES["default"],
+            "OPTIONS": {"location": f"{os.getpid()}-{tmp_path.name}"},
+        }
+        settings.STORAGES = {**settings.STORAGES, "default": default}
     return settings.MEDIA_ROOT
+
+
+def served_bytes(response) -> bytes:
+    """The image an image view answered with: the file, or what its presigned URL holds."""
+    if response.status_code == 302:  # object storage
+        fetched = requests.get(response["Location"], timeout=10)
+        fetched.raise_for_status()
+        return fetched.content
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content)
+    response.close()
+    return body
 
 
 class QCluster:
@@ -91,7 +147,7 @@ class QCluster:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "manage.py", "qcluster"],
-            cwd=Path(__file__).resolve().parent.parent,
+            cwd=ROOT,
             env=self.env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
@@ -104,29 +160,110 @@ class QCluster:
         self.process.wait()
 
 
-@pytest.fixture
-def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
-    """A running qcluster on the test database, talking to the simulator."""
-    from django.db import connection
+def process_env(simulator, media_root: Path, **overrides: str) -> dict:
+    """The environment of a qcluster or gunicorn this test starts: this test's database, queue,
+    storage and simulator, and quick take-overs of the work of a process a test killed."""
+    from django.conf import settings
 
-    settings.DASHSCOPE_BASE_URL = simulator.base_url
-    settings.DASHSCOPE_API_KEY = TEST_KEY
-    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
-    env = {
+    return {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
+        "DATABASE_URL": shared_database_url(),
         "MEDIA_ROOT": str(media_root),
         "DASHSCOPE_BASE_URL": simulator.base_url,
         "DASHSCOPE_API_KEY": TEST_KEY,
         "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
-        "DISPATCHER_LEASE_SECONDS": "3",  # so a restarted cluster takes over quickly
+        "DISPATCHER_LEASE_SECONDS": "3",
+        "STORE_DEADLINE_SECONDS": "15",  # small images from loopback take well under a second
         "Q_SYNC": "false",
+        "AWS_LOCATION": settings.STORAGES["default"].get("OPTIONS", {}).get("location", ""),
+        **overrides,
     }
-    cluster = QCluster(env, tmp_path / "qcluster.log")
+
+
+def shared_database_url() -> str:
+    """DATABASE_URL for the test database (the run's own URL names the database it replaces)."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    return urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
+
+
+@pytest.fixture
+def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
+    """A running qcluster on the test database, talking to the simulator."""
+    settings.DASHSCOPE_BASE_URL = simulator.base_url
+    settings.DASHSCOPE_API_KEY = TEST_KEY
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    cluster = QCluster(process_env(simulator, media_root), tmp_path / "qcluster.log")
     cluster.start()
     yield cluster
     cluster.kill()
     cluster.log.close()
+
+
+class WebServer:
+    """gunicorn on a fixed loopback port, which a test can kill and start again."""
+
+    def __init__(self, env: dict, log_path: Path) -> None:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log = log_path.open("ab")
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "wanxweb.wsgi", "--workers", "2"]
+            + ["--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "1"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{self.url}/accounts/login/", timeout=TIMEOUT).status_code == 200:
+                    return
+            except requests.RequestException:  # not listening, or a worker still booting
+                pass
+            assert self.process.poll() is None, "gunicorn exited; see its log"
+            assert time.monotonic() < deadline, "gunicorn did not answer in time"
+            time.sleep(0.1)
+
+    def kill(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def log_in(self, username: str, password: str) -> requests.Session:
+        """A browser's session, logged in through the login form."""
+        browser = requests.Session()
+        login = f"{self.url}/accounts/login/"
+        form = {"username": username, "password": password}
+        response = browser.post(login, form | csrf_field(browser, login), timeout=TIMEOUT)
+        assert response.status_code == 200 and response.url == f"{self.url}/"
+        return browser
+
+    def create(self, browser: requests.Session, prompt: str, n: int = 1) -> None:
+        """Submit the prompt form as a person does."""
+        form = {"model": "wanx2.1-t2i-turbo", "prompt": prompt, "size": "1024*1024", "n": n}
+        form |= csrf_field(browser, f"{self.url}/")
+        assert browser.post(f"{self.url}/", form, timeout=TIMEOUT).status_code == 200
+
+
+def csrf_field(browser: requests.Session, url: str) -> dict:
+    page = browser.get(url, timeout=TIMEOUT)
+    assert page.status_code == 200
+    return {
+        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[
+            1
+        ]
+    }
 
 
 @pytest.fixture

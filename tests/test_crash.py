@@ -13,7 +13,6 @@ import pytest
 from PIL import Image
 
 from gallery import tasks
-from gallery.downloads import STORE_DEADLINE
 from gallery.models import Generation
 
 from .conftest import make_generation
@@ -47,8 +46,9 @@ def test_killing_the_worker_at_random_moments_loses_nothing_and_pays_once(
         qcluster.start()
         tasks.kick()  # what the minute schedule does in production
 
-    # A store job killed mid-way is taken for dead after STORE_DEADLINE, then run again.
-    deadline = time.monotonic() + 60 + 3 * GENERATIONS + STORE_DEADLINE.total_seconds()
+    # A store job killed mid-way is taken for dead after STORE_DEADLINE_SECONDS, then run again.
+    store_deadline = int(qcluster.env["STORE_DEADLINE_SECONDS"])
+    deadline = time.monotonic() + 60 + 3 * GENERATIONS + store_deadline
     while Generation.objects.active().exists():
         assert time.monotonic() < deadline, Counter(Generation.objects.values_list("status"))
         time.sleep(1)

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils.html import strip_tags
 from django_q.models import Failure
@@ -36,7 +35,7 @@ from gallery.dashscope.client import DashScopeClient, ImageRequest
 from gallery.dashscope.simulator import ApiError, SimulatorConfig, SimulatorServer
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, QCluster, make_generation
+from .conftest import TEST_KEY, QCluster, make_generation, process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
@@ -108,17 +107,11 @@ class Workers:
         if self.cluster and settings == self.settings:
             return self.cluster
         self.stop()
-        env = {
-            **os.environ,
-            "DATABASE_URL": f"sqlite:///{connection.settings_dict['NAME']}",
-            "MEDIA_ROOT": str(self.media_root),
-            "DASHSCOPE_BASE_URL": self.simulator.base_url,
-            "DASHSCOPE_API_KEY": TEST_KEY,
-            "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
-            "DISPATCHER_LEASE_SECONDS": "3",
-            "Q_SYNC": "false",
+        env = process_env(
+            self.simulator,
+            self.media_root,
             **{name: str(value) for name, value in settings.items()},
-        }
+        )
         self.cluster = QCluster(env, self.log_dir / f"qcluster-{len(os.listdir(self.log_dir))}.log")
         self.cluster.start()
         self.settings = settings
@@ -269,11 +262,18 @@ def check_batch(
         with image.thumbnail.open("rb") as f, Image.open(f) as thumb:
             thumb.load()
             assert thumb.format == "WEBP"
-    folders = [Path(settings.MEDIA_ROOT) / "generations" / str(pk) for pk in records]
-    files = [f for folder in folders if folder.exists() for f in folder.iterdir()]
+    files = [name for pk in records for name in stored_files(f"generations/{pk}")]
     assert len(files) == 2 * len(stored), files
     figures.stored = len(stored)
     return figures
+
+
+def stored_files(folder: str) -> list[str]:
+    """The files in a folder of the storage (local or a bucket); none if there is no folder."""
+    try:
+        return default_storage.listdir(folder)[1]
+    except FileNotFoundError:  # local storage only: a bucket has no folders to miss
+        return []
 
 
 class RequestLog:

@@ -66,6 +66,7 @@ class Outcome:
 
 LOGIN = Outcome("LOGIN", (302,))  # to the login page, nothing done
 OK = Outcome("OK", (200,))  # the page, fragment or file
+FILE = Outcome("FILE", (200, 302))  # the image, or (object storage) a presigned URL for it
 DONE = Outcome("DONE", (200, 302))  # the action happened
 REDIRECT = Outcome("REDIRECT", (302,))  # answered, nothing to do (already in the team, ...)
 REFUSED = Outcome("REFUSED", (200,))  # the form again, with an error; nothing done
@@ -350,8 +351,8 @@ RULES: dict[str, list[Case]] = {
     # A generation and its images.
     "detail": [Case("GET", on("shared"), TEAM_SEES)],
     "card": [Case("GET", on("shared"), TEAM_SEES)],
-    "original": [Case("GET", on("shared", 0), TEAM_SEES)],
-    "thumbnail": [Case("GET", on("shared", 0), TEAM_SEES)],
+    "original": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
+    "thumbnail": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "download": [Case("GET", on("shared", 0), TEAM_SEES)],
     "compare": [
         Case("GET", lambda w, u: ([], {"a": w.shared.pk, "b": w.failed.pk}), TEAM_SEES),
@@ -680,6 +681,8 @@ def assert_outcome(response, outcome: Outcome, what: str) -> None:
     if status == 302:
         to_login = response["Location"].startswith(resolve_url(settings.LOGIN_URL))
         assert to_login == (outcome is LOGIN), f"{what}: redirected to {response['Location']}"
+        if outcome is FILE:
+            assert response["Location"].startswith(settings.AWS_S3_ENDPOINT_URL), what
 
 
 def assert_nothing_leaks(w: World, role: str, name: str, body: bytes) -> None:

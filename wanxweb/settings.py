@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -42,6 +43,7 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz"]  # load balancers probe over plain http
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+
 
 # Content-Security-Policy (django-csp): the app's own scripts, styles and images only; no inline
 # script or style and no eval. base.html's htmx-config keeps htmx within this.
@@ -107,6 +109,10 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+# Keep each thread's connection between requests: opening one (and SQLite's PRAGMAs) cost a
+# quarter of a card refresh's time. Health checks replace a connection the server dropped.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a deferred transaction that later wants the write lock can deadlock past the
     # busy timeout; WAL lets the web process read while the worker writes.
@@ -158,11 +164,40 @@ STORAGES = {
 # Stored images are private: they are served only through a view that checks permission,
 # so MEDIA_ROOT is never exposed under a public URL.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+# With X_ACCEL_REDIRECT=true, that view leaves sending a local file to nginx (the internal
+# location /protected-media/ of deploy/nginx.conf) instead of a web worker.
+X_ACCEL_REDIRECT = env.bool("X_ACCEL_REDIRECT", default=False)
+
+
+def _bucket_origins() -> list[str]:
+    """Where presigned URLs point: the endpoint, in path or virtual-hosted style (AWS: any)."""
+    if not AWS_S3_ENDPOINT_URL:
+        return ["https://*.amazonaws.com"]
+    endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
+    origin = f"{endpoint.scheme}://{endpoint.netloc}"
+    return [origin, f"{endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{endpoint.netloc}"]
+
+
+# Object storage (AWS S3, Alibaba OSS, MinIO) instead of MEDIA_ROOT when a bucket is named; the
+# variables are django-storages' own names. The bucket stays private: the view answers with a
+# presigned URL that lapses after AWS_QUERYSTRING_EXPIRE seconds.
+AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)  # None: AWS itself
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default=None)  # OSS: "virtual"
+    AWS_LOCATION = env("AWS_LOCATION", default="")  # a folder inside the bucket
+    AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
+    AWS_S3_SIGNATURE_VERSION = "s3v4"
+    AWS_DEFAULT_ACL = None  # the bucket's own (private) policy, never "public-read"
+    STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
+    # Browsers follow the image view's redirect to the bucket: the CSP must allow it for <img>.
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [SELF, *_bucket_origins()]
 
 # django-q2. `timeout` must exceed the dispatcher's loop (55 s) and `retry` must exceed
 # `timeout`, or the broker hands a still-running task out again.
 Q_CLUSTER = {
-    "name": "wanxweb",
+    "name": env("QUEUE_NAME", default="wanxweb"),  # the processes sharing a queue share it
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": 90,
     "retry": 120,
@@ -171,9 +206,22 @@ Q_CLUSTER = {
     "catch_up": False,
     "poll": 0.2,  # how soon a queued download job starts: part of the completion lag
     "save_limit": 500,
-    "orm": "default",
     "sync": env.bool("Q_SYNC", default=False),
 }
+# REDIS_URL moves the q2 broker and Django's cache to Redis. Redis keeps no receipt of a task a
+# killed cluster was running: the dispatcher's database sweep finds and re-queues its record.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": Q_CLUSTER["name"],
+        }
+    }
+else:
+    Q_CLUSTER["orm"] = "default"
 
 # DashScope. Without an API key the app talks to the bundled simulator (see README).
 DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
@@ -199,6 +247,9 @@ DISPATCHER_LEASE_SECONDS = env.float("DISPATCHER_LEASE_SECONDS", default=30.0)
 WORKER_STALL_SECONDS = env.int("WORKER_STALL_SECONDS", default=180)
 # A record that makes no progress for this long ends FAILED (its task id kept for re-checks).
 GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", default=30 * 60)
+# A job storing a task's images that is silent this long (one image's download and save) is
+# taken for dead and started again: a killed worker, or a job the Redis broker lost.
+STORE_DEADLINE_SECONDS = env.int("STORE_DEADLINE_SECONDS", default=120)
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
 THUMBNAIL_SIZE = env.int("THUMBNAIL_SIZE", default=384)
 

@@ -1,10 +1,16 @@
 from __future__ import annotations
 
+import mimetypes
+from urllib.parse import quote
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.core.files.storage import FileSystemStorage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from storages.backends.s3 import S3Storage
 
 from .. import tasks
 from ..dashscope.catalog import MODELS
@@ -179,9 +185,20 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def image_file(request: HttpRequest, pk: int, index: int, kind: str) -> FileResponse:
+def image_file(request: HttpRequest, pk: int, index: int, kind: str) -> HttpResponse:
+    """A stored image for someone who may see it: from object storage, a presigned URL that
+    lapses soon; from local files, the file itself, or nginx sends it (X_ACCEL_REDIRECT)."""
     image = get_stored_image(request, pk, index)
     stored = image.original if kind == "original" else image.thumbnail
-    response = FileResponse(stored.open("rb"))
+    if isinstance(stored.storage, S3Storage):
+        response = HttpResponseRedirect(stored.url)
+        # Browsers may reuse the redirect while the URL it names is still valid.
+        response["Cache-Control"] = f"private, max-age={settings.AWS_QUERYSTRING_EXPIRE // 2}"
+        return response
+    if settings.X_ACCEL_REDIRECT and isinstance(stored.storage, FileSystemStorage):
+        response = HttpResponse(content_type=mimetypes.guess_type(stored.name)[0])
+        response["X-Accel-Redirect"] = f"/protected-media/{quote(stored.name)}"
+    else:
+        response = FileResponse(stored.open("rb"))
     response["Cache-Control"] = "private, max-age=86400"
     return response

@@ -4,14 +4,18 @@ import re
 from datetime import timedelta
 
 import pytest
+import requests
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from gallery.models import Favourite, GeneratedImage, Generation, ReviewMark
 
-from ..conftest import make_generation
+from ..conftest import make_generation, served_bytes
+from ..scale_out import object_storage
 
 pytestmark = pytest.mark.django_db
+FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"
+S3_STORAGE = "storages.backends.s3.S3Storage"
 
 
 @pytest.fixture
@@ -41,8 +45,11 @@ def urls(generation):
 
 def test_the_owner_sees_every_page_and_file(client, user, done):
     client.force_login(user)
-    for url in urls(done):
+    *pages, original, thumbnail = urls(done)
+    for url in pages:
         assert client.get(url).status_code == 200, url
+    assert served_bytes(client.get(original)) == b"\x89PNG original"
+    assert served_bytes(client.get(thumbnail)) == b"RIFF thumb"
 
 
 def test_another_user_gets_404_everywhere(client, other_user, done):
@@ -90,6 +97,17 @@ def test_a_queued_card_says_it_waits_here_not_at_dashscope(client, user):
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
     assert "Queued here" in body and "delay:1000ms" in body
+
+
+def test_a_card_long_queued_looks_less_often(client, user):
+    """It waits for a slot that a whole task's run frees: asking every second only costs."""
+    generation = make_generation(user)
+    Generation.objects.filter(pk=generation.pk).update(
+        created_at=timezone.now() - timedelta(seconds=6)
+    )
+    client.force_login(user)
+    body = client.get(f"/g/{generation.pk}/card/").content.decode()
+    assert "Queued here" in body and "delay:3000ms" in body
 
 
 def test_an_active_card_reloads_itself_with_three_queries(
@@ -146,8 +164,69 @@ def test_the_detail_page_lists_every_parameter(client, user, done):
 def test_the_original_is_served_privately(client, user, done):
     client.force_login(user)
     response = client.get(f"/g/{done.pk}/images/0/original/")
-    assert b"".join(response.streaming_content) == b"\x89PNG original"
+    assert served_bytes(response) == b"\x89PNG original"
     assert response["Cache-Control"].startswith("private")
+
+
+@pytest.fixture
+def local_files(settings):
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": FILE_SYSTEM_STORAGE}}
+
+
+@pytest.fixture(scope="module")
+def s3_server():
+    with object_storage() as storage:
+        yield storage
+
+
+@pytest.fixture
+def in_a_bucket(s3_server, settings, monkeypatch):
+    """Object storage as settings.py sets it up when AWS_STORAGE_BUCKET_NAME is given."""
+    for name, value in s3_server.items():
+        monkeypatch.setenv(name, value)  # the keys, which boto3 reads from the environment
+        setattr(settings, name, value)
+    settings.AWS_QUERYSTRING_EXPIRE = 300
+    settings.AWS_S3_SIGNATURE_VERSION = "s3v4"
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": S3_STORAGE}}
+    return s3_server
+
+
+def test_nginx_sends_a_local_file_when_asked_to(local_files, client, user, done, settings):
+    settings.X_ACCEL_REDIRECT = True
+    client.force_login(user)
+    response = client.get(f"/g/{done.pk}/images/0/original/")
+    assert response["X-Accel-Redirect"] == f"/protected-media/{done.images.get().original.name}"
+    assert response["Content-Type"] == "image/png" and response.content == b""
+
+
+def test_nginx_is_never_asked_for_an_image_someone_may_not_see(
+    local_files, client, other_user, done, settings
+):
+    settings.X_ACCEL_REDIRECT = True
+    client.force_login(other_user)
+    response = client.get(f"/g/{done.pk}/images/0/original/")
+    assert response.status_code == 404 and not response.has_header("X-Accel-Redirect")
+
+
+def test_an_image_in_a_bucket_is_a_redirect_to_a_url_that_lapses(in_a_bucket, client, user, done):
+    client.force_login(user)
+    response = client.get(f"/g/{done.pk}/images/0/thumbnail/")
+    assert response.status_code == 302
+    presigned = response["Location"]
+    assert presigned.startswith(in_a_bucket["AWS_S3_ENDPOINT_URL"])
+    assert "X-Amz-Expires=300" in presigned and "X-Amz-Signature=" in presigned
+    assert response["Cache-Control"] == "private, max-age=150"
+    assert requests.get(presigned, timeout=10).content == b"RIFF thumb"
+    # The bucket itself answers no one without a signature.
+    assert requests.get(presigned.split("?")[0], timeout=10).status_code == 403
+
+
+def test_a_bucket_url_is_never_given_to_someone_who_may_not_see_it(
+    in_a_bucket, client, other_user, done
+):
+    client.force_login(other_user)
+    response = client.get(f"/g/{done.pk}/images/0/original/")
+    assert response.status_code == 404 and not response.has_header("Location")
 
 
 def test_a_missing_image_is_404(client, user, done):
