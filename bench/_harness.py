@@ -1,15 +1,18 @@
 """What the benchmarks share: a throwaway deployment (web, worker, simulator on loopback, one
-fresh SQLite database) and a logged-in browser session that talks to it the way htmx does."""
+fresh SQLite database unless told otherwise) and a logged-in browser session that talks to it
+the way htmx does."""
 
 from __future__ import annotations
 
 import os
 import re
 import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import requests
@@ -56,9 +59,16 @@ def with_option(command: list[str], option: str, value: str) -> list[str]:
 
 class Stack:
     """Web and worker as real subprocesses on one temporary VAR_DIR and SQLite database, talking
-    to the DashScope simulator at `dashscope_url` (which the caller starts)."""
+    to the DashScope simulator at `dashscope_url` (which the caller starts). `env` adds to or
+    replaces their settings, e.g. another DATABASE_URL; this process gets them too."""
 
-    def __init__(self, workdir: Path, dashscope_url: str, web_port: int | None = None) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        dashscope_url: str,
+        web_port: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.web_port = web_port or free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
         self.env = {
@@ -70,6 +80,7 @@ class Stack:
             "DASHSCOPE_API_KEY": KEY,
             "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            **(env or {}),
         }
         os.environ.update(self.env)
         self.processes: dict[str, subprocess.Popen] = {}
@@ -92,11 +103,18 @@ class Stack:
     def start(self, name: str, command: list[str], **env: str) -> None:
         log = (self.logs / f"{name}.log").open("ab")
         self.processes[name] = subprocess.Popen(
-            command, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            # Its own session: a Ctrl-C reaches only the benchmark, which stops the processes in
+            # order (a qcluster whose workers get SIGINT with it hangs), and a kill gets them all.
+            start_new_session=True,
         )
 
-    def start_worker(self, **env: str) -> None:
-        self.start("qcluster", [sys.executable, "manage.py", "qcluster"], **env)
+    def start_worker(self, name: str = "qcluster", **env: str) -> None:
+        self.start(name, [sys.executable, "manage.py", "qcluster"], **env)
 
     def start_web(self, command: list[str] | None = None, **env: str) -> None:
         """gunicorn on this stack's port (by default with 2 workers of 8 threads), once it
@@ -113,7 +131,7 @@ class Stack:
         try:
             process.wait(10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # its children too
             process.wait()
 
     def stop_all(self) -> None:
