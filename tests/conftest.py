@@ -1,3 +1,4 @@
+import functools
 import os
 import re
 import signal
@@ -79,9 +80,37 @@ def dashscope(simulator, settings, media_root, monkeypatch):
     return simulator
 
 
+def password_hash(password: str) -> str:
+    """Hashing takes about half a second by design: each password is hashed once per run (and
+    per hasher: some modules choose a fast one for their many logins)."""
+    from django.conf import settings
+
+    return _password_hash(password, settings.PASSWORD_HASHERS[0])
+
+
+@functools.cache
+def _password_hash(password: str, hasher: str) -> str:
+    from django.contrib.auth.hashers import make_password
+
+    return make_password(password)
+
+
+def create_user(username: str, password: str | None = None, **fields):
+    """A user who can log in with `password`, as `create_user` makes them, but quickly."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model()(username=username, **fields)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.password = password_hash(password)
+    user.save()
+    return user
+
+
 @pytest.fixture
-def user(django_user_model):
-    return django_user_model.objects.create_user("alice", password="wonderland-2026")
+def user(db):
+    return create_user("alice", "wonderland-2026")
 
 
 @pytest.fixture
@@ -92,8 +121,8 @@ def logged_in(client, user):
 
 
 @pytest.fixture
-def other_user(django_user_model):
-    return django_user_model.objects.create_user("bob", password="builder-2026")
+def other_user(db):
+    return create_user("bob", "builder-2026")
 
 
 def make_generation(owner, **fields):
@@ -265,18 +294,18 @@ def csrf_field(browser: requests.Session, url: str) -> dict:
 
 
 @pytest.fixture
-def team(user, other_user, django_user_model):
+def team(user, other_user):
     """A team owned by alice, with bob as member and carol as viewer."""
     from gallery.models import Role, Team
 
     team = Team.create("Lighthouse keepers", owner=user)
     team.memberships.create(user=other_user, role=Role.MEMBER)
-    carol = django_user_model.objects.create_user("carol", password="viewer-2026")
+    carol = create_user("carol", "viewer-2026")
     team.memberships.create(user=carol, role=Role.VIEWER)
     team.viewer = carol
     return team
 
 
 @pytest.fixture
-def outsider(django_user_model):
-    return django_user_model.objects.create_user("mallory", password="outsider-2026")
+def outsider(db):
+    return create_user("mallory", "outsider-2026")

@@ -18,7 +18,7 @@ from django.core.files.storage import default_storage
 from gallery import tasks
 from gallery.models import Generation
 
-from .conftest import TIMEOUT, QCluster, WebServer, process_env
+from .conftest import TIMEOUT, QCluster, WebServer, create_user, process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
@@ -42,16 +42,11 @@ def processes(transactional_db, simulator, media_root, tmp_path):
         process.log.close()
 
 
-def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(
-    processes, simulator, django_user_model
-):
+def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(processes, simulator):
     clusters, webs = processes
     simulator.config.concurrency_limit = 6
     simulator.config.pending_seconds, simulator.config.running_seconds = 0.2, 0.8
-    people = [
-        django_user_model.objects.create_user(f"person{i}", password=PASSWORD)
-        for i in range(PEOPLE)
-    ]
+    people = [create_user(f"person{i}", PASSWORD) for i in range(PEOPLE)]
 
     def create_all(i: int) -> None:  # each person alternates between the two web processes
         browsers = [web.log_in(people[i].username, PASSWORD) for web in webs]

@@ -43,7 +43,7 @@ from gallery.models import (
 )
 from gallery.urls import urlpatterns
 
-from .conftest import make_generation
+from .conftest import create_user, make_generation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -170,9 +170,9 @@ def quick(settings):
 
 
 @pytest.fixture
-def world(team, user, other_user, outsider, django_user_model) -> World:
+def world(team, user, other_user, outsider) -> World:
     alice, bob, carol = user, other_user, team.viewer
-    dave = django_user_model.objects.create_user("dave", password="member-2026")
+    dave = create_user("dave", "member-2026")
     team.memberships.create(user=dave, role=Role.MEMBER)
     done = {"status": Status.SUCCEEDED, "completed_at": timezone.now()}
     shared = make_generation(bob, team=team, prompt=SHARED_PROMPT, n=2, **done)

@@ -44,7 +44,7 @@ def quick(settings, media_root):
 
 
 @pytest.fixture
-def world(user, other_user, django_user_model):
+def world(user, other_user):
     """alice owns a team with a hostile name and bob in it; everything carries a payload."""
     team = Team.create(payload("team"), owner=user)
     team.memberships.create(user=other_user, role=Role.MEMBER)

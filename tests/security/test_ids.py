@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gallery.models import Board, Comment, Generation, Role, Team
 
-from ..conftest import make_generation
+from ..conftest import create_user, make_generation
 from ..views.test_detail import store_image
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +22,7 @@ def quick(settings, media_root):
 
 
 @pytest.fixture
-def theirs(other_user, django_user_model) -> dict:
+def theirs(other_user) -> dict:
     """bob's things, in a team of his that alice is not in."""
     team = Team.create("Bob's studio", owner=other_user)
     done = {"status": Generation.Status.SUCCEEDED, "completed_at": timezone.now()}
@@ -41,7 +41,7 @@ def theirs(other_user, django_user_model) -> dict:
     board = Board.objects.create(name="Bob's picks", owner=other_user)
     item = board.items.create(image=private.images.get(), added_by=other_user)
     comment = Comment.objects.create(generation=shared, author=other_user, body="Crop it?")
-    carol = django_user_model.objects.create_user("carol", password="viewer-2026")
+    carol = create_user("carol", "viewer-2026")
     team.memberships.create(user=carol, role=Role.MEMBER)
     return {
         "g": private.pk,

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from gallery.models import Generation, Invitation, Role, Team
 
-from ..conftest import make_generation
+from ..conftest import create_user, make_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +39,7 @@ def test_an_outsider_gets_404_on_every_team_page(client, team, outsider):
         assert client.post(url, {"role": "member"}).status_code == 404
 
 
-def test_the_owner_invites_with_a_single_use_link(client, user, team, outsider, django_user_model):
+def test_the_owner_invites_with_a_single_use_link(client, user, team, outsider):
     client.force_login(user)
     client.post(f"/teams/{team.pk}/invitations/", {"role": "member"})
     invitation = Invitation.objects.get()
@@ -51,7 +51,7 @@ def test_the_owner_invites_with_a_single_use_link(client, user, team, outsider, 
     assert response.url == f"/teams/{team.pk}/"
     assert team.role_of(outsider) == Role.MEMBER
 
-    latecomer = django_user_model.objects.create_user("trudy", password="latecomer-2026")
+    latecomer = create_user("trudy", "latecomer-2026")
     client.force_login(latecomer)
     client.post(invitation.get_absolute_url())
     assert "can no longer be used" in client.get(invitation.get_absolute_url()).content.decode()
@@ -170,7 +170,7 @@ def test_the_author_shares_and_unshares(client, team, other_user):
     assert generation.team is None
 
 
-def test_only_the_author_or_team_owner_unshares(client, team, user, other_user, django_user_model):
+def test_only_the_author_or_team_owner_unshares(client, team, user, other_user):
     generation = make_generation(user, team=team)
     client.force_login(other_user)  # a member, not the author
     client.post(f"/g/{generation.pk}/unshare/")
