@@ -152,9 +152,8 @@ def _fetch_with_retries(url: str) -> bytes:
 
 
 def _save(name: str, data: bytes) -> str:
-    # A job that died half-way may have left a file; replace it rather than add a suffixed twin.
-    if default_storage.exists(name):
-        default_storage.delete(name)
+    # The storage overwrites (settings.STORAGES): a file left by a job that died half-way is
+    # replaced, not given a suffixed twin; and a bucket is asked once, not three times.
     return default_storage.save(name, ContentFile(data))
 
 
