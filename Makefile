@@ -19,7 +19,7 @@ else
 PROCESSES := web worker ready
 endif
 
-.PHONY: run serve test lint format chromium bench load stress clean
+.PHONY: run serve test lint format chromium bench bench-scale-out load stress clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -56,7 +56,7 @@ format: $(BIN)/.installed
 # The whole suite twice: on the embedded default (SQLite, the ORM broker, local files), then on
 # PostgreSQL + Redis + object storage (an S3 server tests/scale_out.py starts for the run).
 # Three processes on two cores: most tests wait on servers, not on the CPU.
-PYTEST := $(BIN)/pytest -n 3 --dist loadfile
+PYTEST := $(BIN)/pytest -n 3 --dist worksteal
 test: $(BIN)/.installed chromium lint
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(PYTEST)
@@ -64,6 +64,10 @@ test: $(BIN)/.installed chromium lint
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/pipeline.py
+
+# The same 200 generations on the default and on the scale-out configuration, side by side.
+bench-scale-out: $(BIN)/.installed
+	$(BIN)/python bench/scale_out.py
 
 # 50 users logging in, creating and polling their cards for 60 s against gunicorn + qcluster.
 load: $(BIN)/.installed

@@ -115,8 +115,9 @@ def test_the_key_appears_nowhere_a_person_or_a_log_can_see(
         "django_q/success": Task.objects.filter(success=True),
         "django_q/failure": Task.objects.filter(success=False),
         "django_q/schedule": Schedule.objects.all(),
-        "django_q/ormq": OrmQ.objects.all(),  # the ORM broker's queue (Redis: empty)
     }
+    if Conf.ORM:  # q2's admin shows the queue only when it is in the database
+        admin_models["django_q/ormq"] = OrmQ.objects.all()
     for path, records in admin_models.items():
         seen.get(f"/admin/{path}/")
         for record in records:

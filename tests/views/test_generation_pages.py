@@ -74,16 +74,20 @@ def test_a_done_card_shows_thumbnails_linked_to_originals_and_stops_polling(clie
 
 
 def test_an_active_card_looks_again_just_after_the_next_check_of_its_task(client, user):
-    generation = make_generation(
-        user,
-        status=Generation.Status.RUNNING,
-        next_check_at=timezone.now() + timedelta(seconds=1.2),
-    )
     client.force_login(user)
+    next_check_at = timezone.now() + timedelta(seconds=1.2)
+    generation = make_generation(
+        user, status=Generation.Status.RUNNING, next_check_at=next_check_at
+    )
+    asked = timezone.now()
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
+    answered = timezone.now()
     assert f'hx-get="/g/{generation.pk}/card/"' in body and "Running" in body
-    delay = int(re.search(r"delay:(\d+)ms", body)[1])
-    assert 850 <= delay <= 1350  # 150 ms after the check, less the time this request took
+    delay = timedelta(milliseconds=int(re.search(r"delay:(\d+)ms", body)[1]))
+    # 150 ms after the check, counted from when the card was rendered (to the millisecond).
+    after, rounding = timedelta(milliseconds=150), timedelta(milliseconds=1)
+    assert next_check_at - answered + after - rounding <= delay
+    assert delay <= next_check_at - asked + after + rounding
 
 
 def test_a_card_being_saved_looks_again_soon(client, user):
