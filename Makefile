@@ -34,7 +34,7 @@ run: $(BIN)/.installed
 
 # Production-style on one machine, against DashScope itself: gunicorn and qcluster, no simulator.
 serve: export BIND ?= 127.0.0.1:$(PORT)
-serve: export WEB_WORKERS ?= 3
+serve: export WEB_WORKERS ?= 4
 serve: $(BIN)/.installed
 	@test "$(DASHSCOPE_SIMULATED)" != true || { echo "make serve needs DASHSCOPE_API_KEY" >&2; exit 1; }
 	$(BIN)/python manage.py migrate --noinput -v0
