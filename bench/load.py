@@ -230,7 +230,7 @@ def main() -> None:
     parser.add_argument(
         "--conn-max-age",
         type=int,
-        help="the web's CONN_MAX_AGE, given in DATABASE_URL (default: the settings', 0)",
+        help="the web's CONN_MAX_AGE (default: the settings', 60)",
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the VAR_DIR (database, process logs)"
@@ -270,9 +270,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         web += ["--access-logfile", str(access_log), "--access-logformat", "%(m)s %(U)s %(M)s"]
         web_env = {}
         if args.conn_max_age is not None:
-            web_env["DATABASE_URL"] = (
-                f"{stack.env['DATABASE_URL']}?conn_max_age={args.conn_max_age}"
-            )
+            web_env["CONN_MAX_AGE"] = str(args.conn_max_age)
         stack.start_web(web, **web_env)
 
         print(
