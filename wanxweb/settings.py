@@ -44,7 +44,6 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
-
 # Content-Security-Policy (django-csp): the app's own scripts, styles and images only; no inline
 # script or style and no eval. base.html's htmx-config keeps htmx within this.
 CONTENT_SECURITY_POLICY = {
