@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 Status = Generation.Status
 
 LEASE_NAME = "dispatcher"
+DISPATCHER_SCHEDULE = "wanxweb dispatcher"  # the q2 schedule of migration 0002
 RUN_SECONDS = 55.0  # then return the worker; the loop re-queues itself if work remains
 MAX_WAIT = 0.5  # how long a new record can wait before the loop notices it
 SWEEP_EVERY = 5.0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -54,9 +55,11 @@ def object_storage() -> Iterator[dict[str, str]]:
 
 
 def scale_out_env() -> dict[str, str]:
+    """The machine's PostgreSQL and Redis, and the one SECRET_KEY every process must share."""
     return {
         "DATABASE_URL": os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
         "REDIS_URL": os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL,
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
     }
 
 

@@ -140,7 +140,7 @@ def environment(**settings: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if key not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT") and not key.startswith("AWS_")
     }
-    return {**env, **settings}
+    return {"SECRET_KEY": "move-installation-test-" + "k" * 40, **env, **settings}
 
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

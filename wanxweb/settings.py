@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -112,7 +113,8 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'd
 # quarter of a card refresh's time. Health checks replace a connection the server dropped.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+SQLITE = "django.db.backends.sqlite3"
+if DATABASES["default"]["ENGINE"] == SQLITE:
     # IMMEDIATE: a deferred transaction that later wants the write lock can deadlock past the
     # busy timeout; WAL lets the web process read while the worker writes.
     DATABASES["default"]["OPTIONS"] = {
@@ -168,14 +170,16 @@ STORAGES = {
 # so MEDIA_ROOT is never exposed under a public URL.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # With X_ACCEL_REDIRECT=true, that view leaves sending a local file to nginx (the internal
-# location /protected-media/ of deploy/nginx.conf) instead of a web worker.
+# location /protected-media/ of deploy/nginx.conf) instead of a web worker; not with a bucket.
 X_ACCEL_REDIRECT = env.bool("X_ACCEL_REDIRECT", default=False)
 
 
 def _bucket_origins() -> list[str]:
-    """Where presigned URLs point: the endpoint, in path or virtual-hosted style (AWS: any)."""
-    if not AWS_S3_ENDPOINT_URL:
-        return ["https://*.amazonaws.com"]
+    """Where presigned URLs point: the endpoint, in path or virtual-hosted style."""
+    if not AWS_S3_ENDPOINT_URL:  # boto3 names the global or the regional host
+        hosts = ["s3.amazonaws.com", f"s3.{AWS_S3_REGION_NAME}.amazonaws.com"]
+        bucket = f"{AWS_STORAGE_BUCKET_NAME}."
+        return [f"https://{prefix}{host}" for host in hosts for prefix in ("", bucket)]
     endpoint = urlsplit(AWS_S3_ENDPOINT_URL)
     origin = f"{endpoint.scheme}://{endpoint.netloc}"
     return [origin, f"{endpoint.scheme}://{AWS_STORAGE_BUCKET_NAME}.{endpoint.netloc}"]
@@ -188,6 +192,9 @@ AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)  # None: AWS itself
     AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    if not AWS_S3_ENDPOINT_URL and not AWS_S3_REGION_NAME:
+        # boto3 would sign presigned URLs for us-east-1: a bucket elsewhere refuses them all.
+        raise ImproperlyConfigured("Set AWS_S3_REGION_NAME to the bucket's AWS region.")
     AWS_S3_ADDRESSING_STYLE = env("AWS_S3_ADDRESSING_STYLE", default=None)  # OSS: "virtual"
     AWS_LOCATION = env("AWS_LOCATION", default="")  # a folder inside the bucket
     AWS_QUERYSTRING_EXPIRE = env.int("AWS_QUERYSTRING_EXPIRE", default=300)
@@ -198,7 +205,8 @@ if AWS_STORAGE_BUCKET_NAME:
     CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"] = [SELF, *_bucket_origins()]
 
 # django-q2. `timeout` must exceed the dispatcher's loop (55 s) and `retry` must exceed
-# `timeout`, or the broker hands a still-running task out again.
+# `timeout`, or the ORM broker hands a still-running task out again (the Redis broker has no
+# `retry`, `max_attempts` or `poll`: it never hands a task out twice, and may lose one).
 Q_CLUSTER = {
     "name": env("QUEUE_NAME", default="wanxweb"),  # the processes sharing a queue share it
     "workers": env.int("Q_WORKERS", default=2),
@@ -226,6 +234,13 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
+# Processes on several machines must sign alike (sessions, CSRF tokens, q2's queued jobs): a key
+# made up by each machine would break them, so the scale-out configuration needs SECRET_KEY.
+if not env("SECRET_KEY", default="") and (
+    REDIS_URL or AWS_STORAGE_BUCKET_NAME or DATABASES["default"]["ENGINE"] != SQLITE
+):
+    raise ImproperlyConfigured("Set SECRET_KEY, the same on every machine (see README).")
+
 # DashScope. Without an API key the app talks to the bundled simulator (see README).
 DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
 DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1")
@@ -250,8 +265,9 @@ DISPATCHER_LEASE_SECONDS = env.float("DISPATCHER_LEASE_SECONDS", default=30.0)
 WORKER_STALL_SECONDS = env.int("WORKER_STALL_SECONDS", default=180)
 # A record that makes no progress for this long ends FAILED (its task id kept for re-checks).
 GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", default=30 * 60)
-# A job storing a task's images that is silent this long (one image's download and save) is
-# taken for dead and started again: a killed worker, or a job the Redis broker lost.
+# A job storing a task's images that has not finished a step (one image, downloaded and saved)
+# for this long is taken for dead and started again: a killed worker, or a job the Redis broker
+# lost. A live job that slow (a trickling download) stops at its next step, leaving it to the new.
 STORE_DEADLINE_SECONDS = env.int("STORE_DEADLINE_SECONDS", default=120)
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
 THUMBNAIL_SIZE = env.int("THUMBNAIL_SIZE", default=384)

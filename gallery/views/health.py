@@ -11,8 +11,9 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
+from django_q.models import Schedule
 
-from ..dispatcher import LEASE_NAME
+from ..dispatcher import DISPATCHER_SCHEDULE, LEASE_NAME
 from ..models import Generation, Lease
 
 Status = Generation.Status
@@ -33,8 +34,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_safe
 def worker(request: HttpRequest) -> JsonResponse:
-    """The dispatcher's lease, the active records, and how long the oldest has waited for the
-    dispatcher; 503 once that passes WORKER_STALL_SECONDS.
+    """The dispatcher's lease, the active records, how long the oldest has waited for the
+    dispatcher and how far the schedulers are behind; 503 once either passes
+    WORKER_STALL_SECONDS.
 
     Waiting for the dispatcher, not for DashScope, so that a burst never reads as a fault:
     - a record past its `next_check_at`, unless QUEUED: a live loop queries due PENDING and
@@ -56,12 +58,17 @@ def worker(request: HttpRequest) -> JsonResponse:
     )
     since = [at for at in (work["due_since"], work["sendable_since"]) if at]
     waiting = max([0, *(int((now - at).total_seconds()) for at in since)])
-    stalled = waiting > settings.WORKER_STALL_SECONDS
+    # Every running qcluster's scheduler moves the minute schedule's next run on: one left far
+    # behind means no qcluster runs at all, which idle or not is a fault.
+    next_run = Schedule.objects.filter(name=DISPATCHER_SCHEDULE).values_list("next_run", flat=True)
+    scheduler_behind = max(0, int((now - next_run[0]).total_seconds())) if next_run else 0
+    stalled = max(waiting, scheduler_behind) > settings.WORKER_STALL_SECONDS
     return JsonResponse(
         {
             "dispatcher_running": Lease.is_held(LEASE_NAME),
             "active": work["active"],
             "oldest_waiting_seconds": waiting,
+            "scheduler_behind_seconds": scheduler_behind,
             "stall_seconds": settings.WORKER_STALL_SECONDS,
             "stalled": stalled,
         },

@@ -41,10 +41,11 @@ SHOW = (
 
 @pytest.fixture
 def manage(tmp_path):
-    """Run manage.py with only `variables` of the switches set (and a VAR_DIR of its own)."""
+    """Run manage.py on the embedded configuration with only `variables` of the switches set
+    (and a VAR_DIR of its own)."""
     # DJANGO_ALLOW_ASYNC_UNSAFE: set for the browser tests, and an error under --deploy
-    unset = {*SWITCHES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    base = {k: v for k, v in os.environ.items() if k not in unset}
+    unset = {*SWITCHES, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL"}
+    base = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("AWS_")}
 
     def run(*args: str, variables: dict) -> subprocess.CompletedProcess:
         env = {**base, "VAR_DIR": str(tmp_path / "var"), **variables}
@@ -112,3 +113,28 @@ def test_a_page_over_plain_http_is_served_with_the_protective_headers(client):
     assert response["Referrer-Policy"] == "same-origin"
     assert response["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "Strict-Transport-Security" not in response
+
+
+@pytest.mark.parametrize(
+    "scale_out",
+    [
+        {"REDIS_URL": "redis://127.0.0.1:6379/0"},
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test"},
+        {"AWS_STORAGE_BUCKET_NAME": "wanx-images", "AWS_S3_REGION_NAME": "eu-central-1"},
+    ],
+    ids=["redis", "postgresql", "bucket"],
+)
+def test_several_machines_need_one_secret_key_so_none_starts_without(manage, scale_out):
+    refused = manage("check", variables=scale_out)
+    assert refused.returncode != 0
+    assert "Set SECRET_KEY, the same on every machine" in refused.stderr
+
+    assert manage("check", variables={**scale_out, "SECRET_KEY": "k" * 50}).returncode == 0
+
+
+def test_a_bucket_on_aws_needs_its_region(manage):
+    bucket = {"AWS_STORAGE_BUCKET_NAME": "wanx-images", "SECRET_KEY": "k" * 50}
+    refused = manage("check", variables=bucket)
+    assert "Set AWS_S3_REGION_NAME to the bucket's AWS region." in refused.stderr
+    with_region = {**bucket, "AWS_S3_REGION_NAME": "eu-central-1"}
+    assert manage("check", variables=with_region).returncode == 0

@@ -212,12 +212,16 @@ def test_nginx_is_never_asked_for_an_image_someone_may_not_see(
     assert response.status_code == 404 and not response.has_header("X-Accel-Redirect")
 
 
-def test_an_image_in_a_bucket_is_a_redirect_to_a_url_that_lapses(in_a_bucket, client, user, done):
+def test_an_image_in_a_bucket_is_a_redirect_to_a_signed_url_that_lapses(
+    in_a_bucket, client, user, done
+):
     client.force_login(user)
     response = client.get(f"/g/{done.pk}/images/0/thumbnail/")
     assert response.status_code == 302
     presigned = response["Location"]
     assert presigned.startswith(in_a_bucket["AWS_S3_ENDPOINT_URL"])
+    # Signed for the bucket's region and for 300 s (moto checks neither: the URL must say so).
+    assert f"%2F{in_a_bucket['AWS_S3_REGION_NAME']}%2Fs3%2Faws4_request" in presigned
     assert "X-Amz-Expires=300" in presigned and "X-Amz-Signature=" in presigned
     assert response["Cache-Control"] == "private, max-age=150"
     assert requests.get(presigned, timeout=10).content == b"RIFF thumb"

@@ -3,8 +3,9 @@ from datetime import timedelta
 import pytest
 from django.db import OperationalError, connection
 from django.utils import timezone
+from django_q.models import Schedule
 
-from gallery.dispatcher import LEASE_NAME
+from gallery.dispatcher import DISPATCHER_SCHEDULE, LEASE_NAME
 from gallery.models import Generation, Lease
 
 from ..conftest import make_generation
@@ -15,6 +16,12 @@ Status = Generation.Status
 
 def ago(seconds: float):
     return timezone.now() - timedelta(seconds=seconds)
+
+
+@pytest.fixture(autouse=True)
+def a_qcluster_runs():
+    """What every running qcluster's scheduler does: move the minute schedule's next run on."""
+    Schedule.objects.filter(name=DISPATCHER_SCHEDULE).update(next_run=ago(-30))
 
 
 def test_it_answers_ok_while_the_database_answers(client):
@@ -60,6 +67,7 @@ def test_an_idle_worker_is_healthy(client):
         "dispatcher_running": False,
         "active": 0,
         "oldest_waiting_seconds": 0,
+        "scheduler_behind_seconds": 0,
         "stall_seconds": 180,
         "stalled": False,
     }
@@ -127,9 +135,24 @@ def test_the_threshold_comes_from_the_settings(client, settings, user):
     assert response.json()["stall_seconds"] == 60
 
 
-def test_it_takes_two_queries_however_much_work_there_is(client, user, django_assert_num_queries):
+def test_no_qcluster_running_makes_it_503_even_with_no_work(client):
+    Schedule.objects.filter(name=DISPATCHER_SCHEDULE).update(next_run=ago(200))
+
+    response = client.get("/healthz/worker")
+
+    assert response.status_code == 503
+    assert response.json()["scheduler_behind_seconds"] >= 200
+    assert response.json()["active"] == 0
+
+
+def test_a_scheduler_a_minute_behind_is_healthy(client):
+    Schedule.objects.filter(name=DISPATCHER_SCHEDULE).update(next_run=ago(60))
+    assert client.get("/healthz/worker").status_code == 200
+
+
+def test_it_takes_three_queries_however_much_work_there_is(client, user, django_assert_num_queries):
     for status in Generation.ACTIVE * 5:
         make_generation(user, status=status, next_check_at=ago(1))
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         assert client.get("/healthz/worker").json()["active"] == 25

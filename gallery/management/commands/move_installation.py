@@ -249,9 +249,7 @@ def _copy_file(source: FileSystemStorage, name: str) -> tuple[str, int]:
         stored = None
     if stored == size:
         return SKIPPED, size
-    if stored is not None:
-        default_storage.delete(name)  # what an interrupted copy left
-    with source.open(name) as content:
+    with source.open(name) as content:  # the storage overwrites what an interrupted copy left
         if default_storage.save(name, content) != name:
             raise CommandError(f"The new storage renamed {name}.")
     return COPIED, size
