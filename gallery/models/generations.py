@@ -4,8 +4,17 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Now
 from django.urls import reverse
 from django.utils import timezone
 
@@ -362,7 +371,8 @@ class GeneratedImage(models.Model):
 
 
 class Lease(models.Model):
-    """A named lock with an expiry, so one dispatcher loop runs in the whole deployment."""
+    """A named lock with an expiry, so one dispatcher loop runs in the whole deployment. Times
+    are the database's (`Now()`), not each machine's clock, which may be a little off."""
 
     name = models.CharField(max_length=40, primary_key=True)
     holder = models.CharField(max_length=64)
@@ -374,9 +384,10 @@ class Lease(models.Model):
     @classmethod
     def acquire(cls, name: str, holder: str, ttl: float) -> bool:
         """Take or renew the lease; False when someone else holds a live one."""
-        now = timezone.now()
-        expires_at = now + timedelta(seconds=ttl)
-        taken = cls.objects.filter(Q(expires_at__lt=now) | Q(holder=holder), name=name).update(
+        expires_at = ExpressionWrapper(
+            Now() + timedelta(seconds=ttl), output_field=models.DateTimeField()
+        )
+        taken = cls.objects.filter(Q(expires_at__lt=Now()) | Q(holder=holder), name=name).update(
             holder=holder, expires_at=expires_at
         )
         if taken:
@@ -388,8 +399,8 @@ class Lease(models.Model):
 
     @classmethod
     def release(cls, name: str, holder: str) -> None:
-        cls.objects.filter(name=name, holder=holder).update(expires_at=timezone.now())
+        cls.objects.filter(name=name, holder=holder).update(expires_at=Now())
 
     @classmethod
     def is_held(cls, name: str) -> bool:
-        return cls.objects.filter(name=name, expires_at__gt=timezone.now()).exists()
+        return cls.objects.filter(name=name, expires_at__gt=Now()).exists()
