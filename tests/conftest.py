@@ -187,6 +187,29 @@ class QCluster:
         self.process.wait()
 
 
+def embedded_environment(**variables: str) -> dict[str, str]:
+    """This process's environment without a database, broker or storage of its own (so the
+    embedded defaults, whichever configuration the run uses), with `variables` added."""
+    kept = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT") and not key.startswith("AWS_")
+    }
+    return {**kept, **variables}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """`manage.py *args` as an operator runs it, in a process of its own, output captured."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def process_env(simulator, media_root: Path, **overrides: str) -> dict:
     """The environment of a qcluster or gunicorn this test starts: this test's database, queue,
     storage and simulator, and quick take-overs of the work of a process a test killed."""

@@ -8,7 +8,6 @@ import json
 import os
 import sqlite3
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +24,8 @@ from django.db import connections
 
 from tests.scale_out import DEFAULT_DATABASE_URL, object_storage
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import embedded_environment, run_manage
+
 PASSWORD = "keeper-of-the-light-2026"
 
 # The old installation, migrated: one of everything, ids and foreign keys a fresh `migrate`
@@ -135,27 +135,11 @@ with transaction.atomic():
 
 def environment(**settings: str) -> dict[str, str]:
     """This machine's environment without any database, broker or storage of its own."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DATABASE_URL", "REDIS_URL", "MEDIA_ROOT") and not key.startswith("AWS_")
-    }
-    return {"SECRET_KEY": "move-installation-test-" + "k" * 40, **env, **settings}
-
-
-def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return {"SECRET_KEY": "move-installation-test-" + "k" * 40, **embedded_environment(**settings)}
 
 
 def run_script(script: str, env: dict[str, str]) -> str:
-    done = manage("shell", "-c", f"PASSWORD = {PASSWORD!r}\n{script}", env=env)
+    done = run_manage("shell", "-c", f"PASSWORD = {PASSWORD!r}\n{script}", env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
@@ -252,7 +236,7 @@ class Move:
 
 
 def move(database: Path, media: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return manage(
+    return run_manage(
         "move_installation", f"--from-database={database}", f"--from-media={media}", env=env
     )
 

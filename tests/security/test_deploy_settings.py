@@ -3,15 +3,13 @@ included), `manage.py check --deploy` finds nothing; without it, the defaults st
 `make run` over plain http."""
 
 import json
-import os
 import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..conftest import embedded_environment, run_manage
+
 SWITCHES = [
     "DEBUG",
     "HTTPS",
@@ -44,19 +42,11 @@ def manage(tmp_path):
     """Run manage.py on the embedded configuration with only `variables` of the switches set
     (and a VAR_DIR of its own)."""
     # DJANGO_ALLOW_ASYNC_UNSAFE: set for the browser tests, and an error under --deploy
-    unset = {*SWITCHES, "DJANGO_ALLOW_ASYNC_UNSAFE", "DATABASE_URL", "REDIS_URL"}
-    base = {k: v for k, v in os.environ.items() if k not in unset and not k.startswith("AWS_")}
+    unset = {*SWITCHES, "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    base = {k: v for k, v in embedded_environment().items() if k not in unset}
 
     def run(*args: str, variables: dict) -> subprocess.CompletedProcess:
-        env = {**base, "VAR_DIR": str(tmp_path / "var"), **variables}
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        return run_manage(*args, env={**base, "VAR_DIR": str(tmp_path / "var"), **variables})
 
     return run
 
