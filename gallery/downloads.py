@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import time
-from datetime import timedelta
 from fnmatch import fnmatchcase
 from urllib.parse import urljoin, urlsplit
 
@@ -13,21 +12,20 @@ import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.utils import timezone
 from PIL import Image
 from urllib3.exceptions import LocationParseError
 from urllib3.util import parse_url
 
+from . import lifecycle
+from .dashscope.errors import ErrorCode
 from .models import GeneratedImage, Generation
 
 log = logging.getLogger(__name__)
-Status = Generation.Status
 
 MAX_PIXELS = 4096 * 4096  # well above any Wan size; larger is a decompression bomb
 MAX_REDIRECTS = 3
 DOWNLOAD_SECONDS = 60  # for one image, however steadily it trickles in
-ATTEMPTS = 3  # quick tries within one job; a job that still fails is run again RETRY_AFTER later
-RETRY_AFTER = timedelta(seconds=30)
+ATTEMPTS = 3  # quick tries within one job; one that still fails is run again later
 RETRYABLE_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -72,45 +70,49 @@ def fetch_image(url: str) -> bytes:
     for _ in range(MAX_REDIRECTS + 1):
         if not host_allowed(url):
             raise DownloadError(
-                "DownloadFailed", f"Refused to download from {urlsplit(url).hostname}."
+                ErrorCode.DOWNLOAD_FAILED, f"Refused to download from {urlsplit(url).hostname}."
             )
         try:
             response = requests.get(url, stream=True, timeout=(5, 30), allow_redirects=False)
         except requests.RequestException as exc:
-            raise DownloadError("DownloadFailed", type(exc).__name__, retryable=True) from None
+            raise DownloadError(
+                ErrorCode.DOWNLOAD_FAILED, type(exc).__name__, retryable=True
+            ) from None
         with response:
             if response.is_redirect:
                 url = urljoin(url, response.headers["Location"])
                 continue
             if response.status_code == 403:
-                raise DownloadError("ResultExpired", "The image link had expired.")
+                raise DownloadError(ErrorCode.RESULT_EXPIRED, "The image link had expired.")
             if response.status_code != 200:
                 raise DownloadError(
-                    "DownloadFailed",
+                    ErrorCode.DOWNLOAD_FAILED,
                     f"HTTP {response.status_code}",
                     retryable=response.status_code in RETRYABLE_STATUSES,
                 )
             data = _read_capped(response)
         _verify_image(data)
         return data
-    raise DownloadError("DownloadFailed", "Too many redirects.")
+    raise DownloadError(ErrorCode.DOWNLOAD_FAILED, "Too many redirects.")
 
 
 def _read_capped(response: requests.Response) -> bytes:
     limit = settings.IMAGE_MAX_BYTES
     if int(response.headers.get("Content-Length") or 0) > limit:
-        raise DownloadError("DownloadFailed", "The image is larger than allowed.")
+        raise DownloadError(ErrorCode.DOWNLOAD_FAILED, "The image is larger than allowed.")
     buffer = io.BytesIO()
     deadline = time.monotonic() + DOWNLOAD_SECONDS
     try:
         for chunk in response.iter_content(64 * 1024):
             buffer.write(chunk)
             if buffer.tell() > limit:
-                raise DownloadError("DownloadFailed", "The image is larger than allowed.")
+                raise DownloadError(ErrorCode.DOWNLOAD_FAILED, "The image is larger than allowed.")
             if time.monotonic() > deadline:  # a trickle that never quite times out
-                raise DownloadError("DownloadFailed", "The download was too slow.", retryable=True)
+                raise DownloadError(
+                    ErrorCode.DOWNLOAD_FAILED, "The download was too slow.", retryable=True
+                )
     except requests.RequestException as exc:
-        raise DownloadError("DownloadFailed", type(exc).__name__, retryable=True) from None
+        raise DownloadError(ErrorCode.DOWNLOAD_FAILED, type(exc).__name__, retryable=True) from None
     return buffer.getvalue()
 
 
@@ -118,12 +120,12 @@ def _verify_image(data: bytes) -> None:
     try:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
-                raise DownloadError("DownloadFailed", "The image has too many pixels.")
+                raise DownloadError(ErrorCode.DOWNLOAD_FAILED, "The image has too many pixels.")
             if image.format not in ("PNG", "JPEG", "WEBP"):
-                raise DownloadError("DownloadFailed", f"Unexpected {image.format} file.")
+                raise DownloadError(ErrorCode.DOWNLOAD_FAILED, f"Unexpected {image.format} file.")
             image.verify()
     except (OSError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DownloadError("DownloadFailed", f"Not a valid image ({exc}).") from None
+        raise DownloadError(ErrorCode.DOWNLOAD_FAILED, f"Not a valid image ({exc}).") from None
 
 
 def _thumbnail(data: bytes) -> tuple[bytes, str, int, int]:
@@ -136,7 +138,7 @@ def _thumbnail(data: bytes) -> tuple[bytes, str, int, int]:
             out = io.BytesIO()
             image.convert("RGB").save(out, "WEBP", quality=80, method=4)
     except (OSError, ValueError) as exc:  # damaged pixel data passes verify() but not decoding
-        raise DownloadError("DownloadFailed", f"Not a valid image ({exc}).") from None
+        raise DownloadError(ErrorCode.DOWNLOAD_FAILED, f"Not a valid image ({exc}).") from None
     return out.getvalue(), extension, *size
 
 
@@ -157,32 +159,13 @@ def _save(name: str, data: bytes) -> str:
     return default_storage.save(name, ContentFile(data))
 
 
-def store_deadline() -> timedelta:
-    """A store job silent this long is taken for dead (killed, or lost by the broker)."""
-    return timedelta(seconds=settings.STORE_DEADLINE_SECONDS)
-
-
-def _claim(generation: Generation) -> bool:
-    """Hold the record for this job a while longer; False when another job has taken it over.
-
-    The claim is the record's `next_check_at`: the sweep moves it when it starts another job,
-    so a job that was given up for dead stops at its next step instead of racing the new one.
-    """
-    held_until = timezone.now() + store_deadline()
-    won = Generation.objects.filter(
-        pk=generation.pk, status=Status.DOWNLOADING, next_check_at=generation.next_check_at
-    ).update(next_check_at=held_until)
-    if won:
-        generation.next_check_at = held_until
-    return bool(won)
-
-
 def _store_image(generation: Generation, index: int, result: dict) -> bool:
     """Store one result (an image, or DashScope's error for it); False to try again later."""
     fields = {"seed": generation.seed + index if generation.seed is not None else None}
     if not result.get("url"):
         fields.update(
-            error_code=result.get("code") or "Failed", error_message=result.get("message", "")
+            error_code=result.get("code") or ErrorCode.FAILED,
+            error_message=result.get("message", ""),
         )
     else:
         try:
@@ -221,13 +204,13 @@ def store_results(generation: Generation) -> None:
     for index, result in enumerate(generation.results):
         if index in settled:
             continue
-        if not _claim(generation):
+        if not lifecycle.hold_for_storing(generation):
             return
         all_settled &= _store_image(generation, index, result)
     if all_settled:
-        _finish(generation)
-    else:  # a passing network problem: the links stay valid for 24 h, try again soon
-        generation.transition(Status.DOWNLOADING, next_check_at=timezone.now() + RETRY_AFTER)
+        lifecycle.images_stored(generation, list(generation.images.all()))
+    else:
+        lifecycle.store_later(generation)
 
 
 def give_up(generation: Generation) -> None:
@@ -238,25 +221,9 @@ def give_up(generation: Generation) -> None:
             GeneratedImage.objects.update_or_create(
                 generation=generation,
                 index=index,
-                defaults={"error_code": "DownloadFailed", "error_message": "Gave up retrying."},
+                defaults={
+                    "error_code": ErrorCode.DOWNLOAD_FAILED,
+                    "error_message": "Gave up retrying.",
+                },
             )
-    _finish(generation)
-
-
-def _finish(generation: Generation) -> None:
-    images = list(generation.images.all())
-    if any(image.original for image in images):
-        generation.transition(
-            Status.DOWNLOADING,
-            status=Status.SUCCEEDED,
-            results=[],
-            completed_at=timezone.now(),
-            next_check_at=None,
-        )
-    else:
-        first_error = next((i for i in images if i.error_code), None)
-        generation.fail(
-            Status.DOWNLOADING,
-            first_error.error_code if first_error else "DownloadFailed",
-            first_error.error_message if first_error else "",
-        )
+    lifecycle.images_stored(generation, list(generation.images.all()))

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from .dashscope.client import DashScopeClient
+from .dashscope.client import DashScopeClient, TaskStatus
 from .models import Generation
 
 LISTING_DELAY = timedelta(seconds=5)  # a new task may take a moment to appear in the list
@@ -52,5 +52,5 @@ def find_task(client: DashScopeClient, record: Generation) -> Finding:
         ):
             return Finding(task_id=task.task_id)
         # A failed or canceled task does not say what it was asked; it might be this one.
-        undecided = undecided or state.status != "SUCCEEDED"
+        undecided = undecided or state.status != TaskStatus.SUCCEEDED
     return Finding(absent=not undecided)

@@ -17,6 +17,16 @@ from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 TEST_KEY = "sk-test-0123456789abcdef"
 ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 30  # seconds for a request to a server a test started: a hang still fails
+# A test that uses one of these starts a real browser or qcluster: it is `slow`, left out of
+# `make test-fast`. Modules that start processes their own way say `pytestmark = slow`.
+SLOW_FIXTURES = frozenset({"page", "qcluster"})
+slow = pytest.mark.slow
+
+
+def pytest_collection_modifyitems(items) -> None:
+    for item in items:
+        if SLOW_FIXTURES.intersection(item.fixturenames):
+            item.add_marker(slow)
 
 
 @pytest.fixture(scope="session")
@@ -125,9 +135,14 @@ def other_user(db):
     return create_user("bob", "builder-2026")
 
 
-def make_generation(owner, **fields):
+def make_generation(owner, *, due_at=None, **fields):
+    """A generation of `owner`'s; `due_at` sets the time field of its status (a retry, a poll,
+    a task-list look-up or a store job's hold, as gallery/lifecycle.py names them)."""
+    from gallery.lifecycle import DUE_FIELDS
     from gallery.models import Generation
 
+    if due_at is not None:
+        fields[DUE_FIELDS[fields.get("status", Generation.Status.QUEUED)]] = due_at
     defaults = {
         "model": "wanx2.1-t2i-turbo",
         "prompt": "a lighthouse at dawn",

@@ -15,9 +15,9 @@ from PIL import Image
 from gallery import tasks
 from gallery.models import Generation
 
-from .conftest import make_generation
+from .conftest import make_generation, slow
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), slow]
 Status = Generation.Status
 GENERATIONS = int(os.environ.get("CRASH_GENERATIONS", "12"))
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))

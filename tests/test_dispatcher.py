@@ -8,7 +8,7 @@ from django.utils import timezone
 from django_q.models import Failure
 from PIL import Image
 
-from gallery import polling
+from gallery import lifecycle, polling
 from gallery.dashscope.client import DashScopeClient, ImageRequest
 from gallery.dispatcher import LEASE_NAME, Dispatcher
 from gallery.models import Generation, Lease
@@ -162,7 +162,7 @@ def test_a_dispatcher_killed_before_its_post_arrived_sends_it_once(dashscope, us
         user,
         status=Status.SUBMITTING,
         submitted_at=timezone.now() - timedelta(seconds=40),
-        next_check_at=timezone.now() - timedelta(seconds=1),
+        reconcile_at=timezone.now() - timedelta(seconds=1),
     )
 
     run_dispatcher()
@@ -178,7 +178,7 @@ def test_a_dispatcher_killed_after_its_post_arrived_adopts_the_task(dashscope, u
         prompt="lost answer",
         status=Status.SUBMITTING,
         submitted_at=timezone.now(),
-        next_check_at=timezone.now() - timedelta(seconds=1),
+        reconcile_at=timezone.now() - timedelta(seconds=1),
     )
     client = DashScopeClient(dashscope.base_url, TEST_KEY)
     client.submit(ImageRequest(model=generation.model, prompt="someone else's"))
@@ -199,7 +199,7 @@ def test_a_submit_the_task_list_cannot_settle_ends_in_plain_words(dashscope, use
         user,
         status=Status.SUBMITTING,
         submitted_at=timezone.now() - timedelta(seconds=settings.GENERATION_MAX_AGE + 1),
-        next_check_at=timezone.now() - timedelta(seconds=1),
+        reconcile_at=timezone.now() - timedelta(seconds=1),
     )
 
     run_dispatcher()
@@ -213,12 +213,11 @@ def test_a_submit_the_task_list_cannot_settle_ends_in_plain_words(dashscope, use
 def test_a_dispatcher_killed_while_polling_resumes_by_task_id(dashscope, user):
     generation = make_generation(user)
     task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
-    generation.transition(
-        Status.QUEUED,
+    Generation.objects.filter(pk=generation.pk).update(
         status=Status.PENDING,
         task_id=task.task_id,
         submitted_at=timezone.now(),
-        next_check_at=timezone.now(),
+        poll_at=timezone.now(),
     )
 
     run_dispatcher()
@@ -235,11 +234,10 @@ def test_a_lost_download_job_is_started_again(dashscope, user):
     # Rewind to "finished at DashScope, download job lost": the URLs are still valid.
     state = DashScopeClient(dashscope.base_url, TEST_KEY).fetch(generation.task_id)
     generation.images.all().delete()
-    generation.transition(
-        Status.SUCCEEDED,
+    Generation.objects.filter(pk=generation.pk).update(
         status=Status.DOWNLOADING,
         results=[{"url": r.url} for r in state.results],
-        next_check_at=timezone.now() - timedelta(seconds=1),
+        store_claimed_until=timezone.now() - timedelta(seconds=1),
     )
 
     run_dispatcher()
@@ -267,7 +265,7 @@ def test_a_task_stuck_past_its_max_age_ends_failed_and_keeps_its_task_id(dashsco
         status=Status.RUNNING,
         task_id="lost-task",
         submitted_at=long_ago,
-        next_check_at=timezone.now() + timedelta(minutes=5),
+        poll_at=timezone.now() + timedelta(minutes=5),
     )
 
     run_dispatcher(2)
@@ -305,10 +303,15 @@ def test_it_spends_no_more_queries_per_task_than_the_sdk(dashscope, user, settin
 def test_a_timed_out_generation_can_be_checked_again_and_recovered(dashscope, user):
     generation = make_generation(user)
     task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
-    generation.transition(Status.QUEUED, task_id=task.task_id, submitted_at=timezone.now())
-    generation.fail(Status.QUEUED, "TimedOut")
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.FAILED,
+        error_code="TimedOut",
+        task_id=task.task_id,
+        submitted_at=timezone.now(),
+    )
+    generation.refresh_from_db()
 
-    assert generation.recheck()
+    assert lifecycle.recheck(generation)
     run_dispatcher()
 
     generation.refresh_from_db()
@@ -320,17 +323,22 @@ def test_a_timed_out_generation_can_be_checked_again_and_recovered(dashscope, us
 def test_a_task_id_is_saved_even_if_the_loop_dies_right_after_the_post(dashscope, user):
     generation = make_generation(user, status=Status.SUBMITTING, submitted_at=timezone.now())
 
-    task = Dispatcher()._submit(generation, first_check=1.0)  # the loop never applies it
+    task = Dispatcher()._submit(generation, first_query_after=1.0)  # the loop never applies it
 
     generation.refresh_from_db()
     assert (generation.status, generation.task_id) == (Status.PENDING, task.task_id)
 
 
 def test_a_late_answer_to_a_submit_given_up_for_lost_is_still_saved(dashscope, user):
-    generation = make_generation(user, status=Status.SUBMITTING, submitted_at=timezone.now())
-    generation.fail(Status.SUBMITTING, "SubmitOutcomeUnknown", "The worker stopped")
+    generation = make_generation(
+        user,
+        status=Status.FAILED,
+        error_code="SubmitOutcomeUnknown",
+        error_message="The worker stopped",
+        submitted_at=timezone.now(),
+    )
 
-    task = Dispatcher()._submit(generation, first_check=1.0)
+    task = Dispatcher()._submit(generation, first_query_after=1.0)
 
     generation.refresh_from_db()
     assert (generation.status, generation.task_id) == (Status.PENDING, task.task_id)
@@ -360,7 +368,7 @@ def test_an_unknown_answer_after_a_day_ends_the_generation_in_plain_words(dashsc
         task_id="expired-task",
         submitted_at=timezone.now() - timedelta(hours=25),
         rechecked_at=timezone.now(),
-        next_check_at=timezone.now(),
+        poll_at=timezone.now(),
     )
 
     run_dispatcher()

@@ -154,7 +154,7 @@ def downloading(db, user, media_root, origin):
             status=Generation.Status.DOWNLOADING,
             n=n or len(paths),
             results=[{"url": origin.url + path} for path in paths],
-            next_check_at=timezone.now(),
+            store_claimed_until=timezone.now(),
         )
 
     return make
@@ -169,7 +169,7 @@ def test_a_passing_network_problem_leaves_the_image_to_a_later_try(downloading, 
     generation.refresh_from_db()
     assert generation.status == Generation.Status.DOWNLOADING
     assert not generation.images.exists()
-    assert generation.next_check_at > timezone.now() + timedelta(seconds=20)
+    assert generation.store_claimed_until > timezone.now() + timedelta(seconds=20)
 
     origin.routes["/a.png"] = (200, {}, png())
     store_results(generation)
@@ -198,7 +198,7 @@ def test_a_job_given_up_for_dead_stops_when_another_has_taken_over(downloading, 
     generation = downloading("/a.png")
     stale = Generation.objects.get(pk=generation.pk)
     Generation.objects.filter(pk=generation.pk).update(
-        next_check_at=timezone.now() + timedelta(minutes=2)  # the sweep started another job
+        store_claimed_until=timezone.now() + timedelta(minutes=2)  # the sweep started another job
     )
 
     store_results(stale)

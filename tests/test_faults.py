@@ -35,9 +35,9 @@ from gallery.dashscope.client import DashScopeClient, ImageRequest
 from gallery.dashscope.simulator import ApiError, SimulatorConfig, SimulatorServer
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, QCluster, make_generation, process_env
+from .conftest import TEST_KEY, QCluster, make_generation, process_env, slow
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), slow]
 Status = Generation.Status
 SUCCEEDED = (Status.SUCCEEDED, "")
 MODEL = "wanx2.1-t2i-turbo"

@@ -10,7 +10,10 @@ from pathlib import Path
 
 import requests
 
+from .conftest import slow
+
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = slow
 
 
 def free_port() -> int:

@@ -24,7 +24,9 @@ from django.db import connections
 
 from tests.scale_out import DEFAULT_DATABASE_URL, object_storage
 
-from .conftest import embedded_environment, run_manage
+from .conftest import embedded_environment, run_manage, slow
+
+pytestmark = slow
 
 PASSWORD = "keeper-of-the-light-2026"
 

@@ -18,9 +18,9 @@ from django.core.files.storage import default_storage
 from gallery import tasks
 from gallery.models import Generation
 
-from .conftest import TIMEOUT, QCluster, WebServer, create_user, process_env
+from .conftest import TIMEOUT, QCluster, WebServer, create_user, process_env, slow
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), slow]
 Status = Generation.Status
 PEOPLE = 5
 EACH = 10

@@ -4,17 +4,37 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from .errors import DashScopeError, DashScopeUnavailable
+from .errors import DashScopeError, DashScopeUnavailable, ErrorCode
 
 SUBMIT_PATH = "/services/aigc/text2image/image-synthesis"
 BEIJING = ZoneInfo("Asia/Shanghai")  # DashScope's timestamps are Beijing-local strings
 LIST_PAGE_SIZE = 100  # the largest page the task list allows
-WAITING_STATUSES = frozenset({"PENDING", "RUNNING", "SUSPENDED"})
+
+
+class TaskStatus(StrEnum):
+    """A DashScope task's `task_status` (not our record's `Generation.Status`)."""
+
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    UNKNOWN = "UNKNOWN"  # no such task: never made, or expired after 24 h
+
+    @classmethod
+    def _missing_(cls, value):
+        return cls.UNKNOWN  # a status this client does not know yet tells nothing either
+
+    @property
+    def is_waiting(self) -> bool:
+        return self in (TaskStatus.PENDING, TaskStatus.RUNNING, TaskStatus.SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,7 @@ class ImageRequest:
 @dataclass(frozen=True)
 class SubmittedTask:
     task_id: str
-    status: str
+    status: TaskStatus
     request_id: str
 
 
@@ -65,7 +85,7 @@ class ImageResult:
 @dataclass(frozen=True)
 class TaskState:
     task_id: str
-    status: str
+    status: TaskStatus
     request_id: str = ""
     submit_time: datetime | None = None
     scheduled_time: datetime | None = None
@@ -77,14 +97,14 @@ class TaskState:
 
     @property
     def is_waiting(self) -> bool:
-        return self.status in WAITING_STATUSES
+        return self.status.is_waiting
 
     @classmethod
     def from_body(cls, body: dict) -> TaskState:
         output = body.get("output") or {}
         return cls(
             task_id=output.get("task_id", ""),
-            status=output.get("task_status", "UNKNOWN"),
+            status=TaskStatus(output.get("task_status", TaskStatus.UNKNOWN)),
             request_id=body.get("request_id", ""),
             submit_time=_parse_time(output.get("submit_time")),
             scheduled_time=_parse_time(output.get("scheduled_time")),
@@ -110,11 +130,11 @@ class ListedTask:
     """One row of the task list: enough to find a task whose id was never received."""
 
     task_id: str
-    status: str
+    status: TaskStatus
 
     @property
     def is_waiting(self) -> bool:
-        return self.status in WAITING_STATUSES
+        return self.status.is_waiting
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -162,11 +182,11 @@ class DashScopeClient:
         if not output.get("task_id"):
             # A 200 without a task id: DashScope may or may not have queued it.
             raise DashScopeUnavailable(
-                "MalformedResponse", "The answer held no task id.", maybe_received=True
+                ErrorCode.MALFORMED_RESPONSE, "The answer held no task id.", maybe_received=True
             )
         return SubmittedTask(
             task_id=output["task_id"],
-            status=output.get("task_status", "PENDING"),
+            status=TaskStatus(output.get("task_status", TaskStatus.PENDING)),
             request_id=body.get("request_id", ""),
         )
 
@@ -186,7 +206,10 @@ class DashScopeClient:
         while True:
             body = self._call("GET", "/tasks", params={**window, "page_no": page_no})
             rows = body.get("data") or []
-            tasks += [ListedTask(row["task_id"], row.get("status", "")) for row in rows]
+            tasks += [
+                ListedTask(row["task_id"], TaskStatus(row.get("status", TaskStatus.UNKNOWN)))
+                for row in rows
+            ]
             if len(rows) < LIST_PAGE_SIZE or len(tasks) >= body.get("total", 0):
                 return tasks
             page_no += 1
@@ -203,16 +226,18 @@ class DashScopeClient:
             )
         except requests.ConnectTimeout:
             raise DashScopeUnavailable(
-                "ConnectTimeout", "Could not connect to DashScope in time.", maybe_received=False
+                ErrorCode.CONNECT_TIMEOUT,
+                "Could not connect to DashScope in time.",
+                maybe_received=False,
             ) from None
         except requests.Timeout:
             raise DashScopeUnavailable(
-                "ReadTimeout", "DashScope did not answer in time.", maybe_received=True
+                ErrorCode.READ_TIMEOUT, "DashScope did not answer in time.", maybe_received=True
             ) from None
         except requests.ConnectionError as exc:
             refused = _is_connection_refused(exc)
             raise DashScopeUnavailable(
-                "ConnectionError",
+                ErrorCode.CONNECTION_ERROR,
                 "Could not connect to DashScope." if refused else "The connection was broken.",
                 maybe_received=not refused,
             ) from None
@@ -223,7 +248,9 @@ class DashScopeClient:
         if response.ok:
             if not isinstance(body, dict):
                 raise DashScopeUnavailable(
-                    "MalformedResponse", "DashScope's answer was not JSON.", maybe_received=True
+                    ErrorCode.MALFORMED_RESPONSE,
+                    "DashScope's answer was not JSON.",
+                    maybe_received=True,
                 )
             return body
         body = body if isinstance(body, dict) else {}

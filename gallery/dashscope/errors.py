@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """The codes this app branches on or records itself; DashScope sends many more, and every
+    code, named here or not, is stored and explained as a plain string."""
+
+    # DashScope's own
+    INVALID_PARAMETER = "InvalidParameter"
+    ALLOCATION_QUOTA = "Throttling.AllocationQuota"
+    TASK_FORGOTTEN = "UNKNOWN"  # a task status of DashScope's, recorded as the error
+    # This app's, for what DashScope does not say itself
+    FAILED = "Failed"  # a task or image that ended FAILED without a code
+    CONNECT_TIMEOUT = "ConnectTimeout"
+    READ_TIMEOUT = "ReadTimeout"
+    CONNECTION_ERROR = "ConnectionError"
+    MALFORMED_RESPONSE = "MalformedResponse"
+    SUBMIT_OUTCOME_UNKNOWN = "SubmitOutcomeUnknown"
+    TIMED_OUT = "TimedOut"
+    CANCELED = "Canceled"
+    DOWNLOAD_FAILED = "DownloadFailed"
+    RESULT_EXPIRED = "ResultExpired"
+
+
 # Answers that say "not now" rather than "never": back off and try again.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 GATEWAY_STATUSES = frozenset({502, 504})
 # A 429 that will not go away by waiting: the free quota is used up.
-FINAL_CODES = frozenset({"Throttling.AllocationQuota"})
+FINAL_CODES = frozenset({ErrorCode.ALLOCATION_QUOTA})
 
 
 class DashScopeError(Exception):
@@ -55,7 +79,7 @@ EXPLANATIONS = {
         "DashScope suspects the prompt asks for protected material (a brand, character or "
         "artwork). Rephrase it and try again."
     ),
-    "InvalidParameter": "DashScope refused one of the settings.",
+    ErrorCode.INVALID_PARAMETER: "DashScope refused one of the settings.",
     "InvalidApiKey": (
         "The DashScope API key is wrong, or belongs to another region. Ask an administrator "
         "to check DASHSCOPE_API_KEY and DASHSCOPE_BASE_URL."
@@ -69,22 +93,24 @@ EXPLANATIONS = {
     "Model.AccessDenied": "This account has no access to the model. Ask an administrator.",
     "Workspace.AccessDenied": "The API key has no access to the configured workspace.",
     "ModelNotFound": "DashScope does not know this model.",
-    "Throttling.AllocationQuota": (
+    ErrorCode.ALLOCATION_QUOTA: (
         "The account's image quota is used up. Ask an administrator to raise it."
     ),
     "InternalError": "DashScope had an internal error. Try again.",
     "InternalError.Algo": "DashScope's image model failed on this request. Try again.",
     "InternalError.Timeout": "DashScope timed out making this image. Try again.",
-    "SubmitOutcomeUnknown": (
+    ErrorCode.SUBMIT_OUTCOME_UNKNOWN: (
         "The connection to DashScope broke while the request was being sent, and DashScope's "
         "task list never showed whether it arrived. It was not resent, so you are not charged "
         "twice; try again if no images appear."
     ),
-    "TimedOut": "DashScope did not finish this generation in time.",
-    "UNKNOWN": "DashScope no longer knows this task (task ids expire after 24 hours).",
-    "Canceled": "The generation was cancelled.",
-    "DownloadFailed": "The image was made but could not be downloaded from DashScope.",
-    "ResultExpired": (
+    ErrorCode.TIMED_OUT: "DashScope did not finish this generation in time.",
+    ErrorCode.TASK_FORGOTTEN: (
+        "DashScope no longer knows this task (task ids expire after 24 hours)."
+    ),
+    ErrorCode.CANCELED: "The generation was cancelled.",
+    ErrorCode.DOWNLOAD_FAILED: "The image was made but could not be downloaded from DashScope.",
+    ErrorCode.RESULT_EXPIRED: (
         "The image was made, but its link expired before it could be downloaded "
         "(DashScope keeps results for 24 hours)."
     ),
@@ -94,6 +120,6 @@ EXPLANATIONS = {
 def explain(code: str, message: str = "") -> str:
     """A sentence a person understands for a DashScope (or pipeline) error code."""
     words = EXPLANATIONS.get(code) or EXPLANATIONS.get(code.split(".")[0])
-    if words and message and code == "InvalidParameter":
+    if words and message and code == ErrorCode.INVALID_PARAMETER:
         return f"{words} ({message})"
     return words or message or f"DashScope reported {code}."

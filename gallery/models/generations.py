@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ..dashscope.catalog import MODELS
 from ..dashscope.client import ImageRequest
-from ..dashscope.errors import explain
+from ..dashscope.errors import ErrorCode, explain
 from .curation import Favourite, ReviewMark
 from .keyset import KeysetQuerySet
 from .teams import Team
@@ -50,6 +50,22 @@ class GenerationQuerySet(KeysetQuerySet):
     def at_dashscope(self) -> GenerationQuerySet:
         """Records holding one of the account's concurrency slots."""
         return self.filter(status__in=Generation.AT_DASHSCOPE)
+
+    def with_due_at(self) -> GenerationQuerySet:
+        """`due_at`: when the dispatcher next acts on each record, whatever its status (only
+        the time field of its own status is ever set)."""
+        return self.annotate(
+            due_at=Coalesce("retry_at", "reconcile_at", "poll_at", "store_claimed_until")
+        )
+
+    def waited_too_long(self, since: datetime) -> GenerationQuerySet:
+        """Queued here since before `since`, or watched at DashScope since before it (counted
+        from a person's re-check, if they asked for one)."""
+        watched_since = Coalesce("rechecked_at", "submitted_at")
+        return self.annotate(watched_since=watched_since).filter(
+            Q(status=Generation.Status.QUEUED, created_at__lt=since)
+            | Q(status__in=Generation.WATCHED, watched_since__lt=since)
+        )
 
     # The review view's filters (see views/review.py).
 
@@ -144,10 +160,6 @@ def _count_marks(mark: str) -> Coalesce:
     return Coalesce(Subquery(marks), Value(0))
 
 
-# A new record is usually submitted at once; one still queued after this waits for a free slot.
-QUEUE_PATIENCE = timedelta(seconds=5)
-
-
 class Generation(models.Model):
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued here"  # waiting for a free DashScope slot
@@ -167,6 +179,7 @@ class Generation(models.Model):
         Status.DOWNLOADING,
     )
     AT_DASHSCOPE = (Status.SUBMITTING, Status.PENDING, Status.RUNNING)
+    WATCHED = (Status.PENDING, Status.RUNNING)  # DashScope has the task; we query it
     # What is sent to DashScope: ImageRequest's fields.
     REQUEST_FIELDS = (
         "model",
@@ -210,8 +223,16 @@ class Generation(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)  # terminal here, images stored
     # end_time - submit_time on DashScope's own clock: what the poll schedule learns from.
     task_seconds = models.FloatField(null=True, blank=True)
-    # When the dispatcher next looks at this record (a poll, a retry, or a stuck-job check).
-    next_check_at = models.DateTimeField(null=True, blank=True)
+    # When the dispatcher next acts on the record: one field per status, empty in the others
+    # (gallery/lifecycle.py keeps it so).
+    # QUEUED: not sent again before this (after DashScope refused it for now)
+    retry_at = models.DateTimeField(null=True, blank=True)
+    # SUBMITTING: unless the POST was answered by then, look for the task in DashScope's list
+    reconcile_at = models.DateTimeField(null=True, blank=True)
+    # PENDING, RUNNING: when to query the task next
+    poll_at = models.DateTimeField(null=True, blank=True)
+    # DOWNLOADING: the store job holds the record until then; past it, the sweep starts another
+    store_claimed_until = models.DateTimeField(null=True, blank=True)
     checks = models.PositiveIntegerField(default=0)  # task queries spent so far
     # consecutive queries that brought no status (an error or an UNKNOWN): they space out
     missed_checks = models.PositiveSmallIntegerField(default=0)
@@ -233,8 +254,8 @@ class Generation(models.Model):
             models.Index(fields=["owner", "-created_at"], name="generation_history"),
             # a team's gallery, newest first
             models.Index(fields=["team", "-created_at"], name="generation_team_gallery"),
-            # the dispatcher: due polls and retries, and the queue per model in arrival order
-            models.Index(fields=["status", "next_check_at"], name="generation_due"),
+            # the dispatcher: due queries, and the queue per model in arrival order
+            models.Index(fields=["status", "poll_at"], name="generation_poll_due"),
             models.Index(fields=["status", "model", "created_at"], name="generation_queue"),
         ]
 
@@ -260,66 +281,15 @@ class Generation(models.Model):
     def elapsed(self) -> timedelta:
         return (self.completed_at or timezone.now()) - self.created_at
 
-    def transition(self, from_statuses, **changes) -> bool:
-        """Change this record only if it is still in one of `from_statuses`.
-
-        The conditional update is what keeps two workers (or two clusters) from both acting on
-        one record: whoever gets 1 back owns the step.
-        """
-        if isinstance(from_statuses, str):
-            from_statuses = [from_statuses]
-        won = Generation.objects.filter(pk=self.pk, status__in=from_statuses).update(**changes)
-        if won:
-            for name, value in changes.items():
-                setattr(self, name, value)
-        return bool(won)
-
-    def fail(self, from_statuses, code: str, message: str = "", **changes) -> bool:
-        return self.transition(
-            from_statuses,
-            status=self.Status.FAILED,
-            error_code=code,
-            error_message=message,
-            completed_at=timezone.now(),
-            next_check_at=None,
-            **changes,
-        )
-
-    @property
-    def refresh_after_ms(self) -> int:
-        """When the card should look again: just after the dispatcher's next check of the task."""
-        if self.status == self.Status.DOWNLOADING:
-            return 250  # storing takes a fraction of a second
-        if self.status in (self.Status.PENDING, self.Status.RUNNING) and self.next_check_at:
-            seconds = (self.next_check_at - timezone.now()).total_seconds() + 0.15
-            return round(1000 * min(max(seconds, 0.3), 2.0))
-        if self.status == self.Status.QUEUED and timezone.now() - self.created_at > QUEUE_PATIENCE:
-            return 3000  # it waits for a free DashScope slot: that takes a whole task's run
-        return 1000
-
     @property
     def can_recheck(self) -> bool:
         """A task that ended here as timed out, while DashScope still keeps it (24 h)."""
         return (
             self.status == self.Status.FAILED
-            and self.error_code == "TimedOut"
+            and self.error_code == ErrorCode.TIMED_OUT
             and bool(self.task_id)
             and self.submitted_at is not None
             and timezone.now() - self.submitted_at < timedelta(hours=24)
-        )
-
-    def recheck(self) -> bool:
-        """Watch a timed-out task again: it may have finished at DashScope since."""
-        now = timezone.now()
-        return self.can_recheck and self.transition(
-            self.Status.FAILED,
-            status=self.Status.RUNNING,
-            error_code="",
-            error_message="",
-            completed_at=None,
-            rechecked_at=now,  # the age limit counts from here now
-            missed_checks=0,
-            next_check_at=now,
         )
 
     @property
@@ -387,7 +357,7 @@ class Lease(models.Model):
         expires_at = ExpressionWrapper(
             Now() + timedelta(seconds=ttl), output_field=models.DateTimeField()
         )
-        taken = cls.objects.filter(Q(expires_at__lt=Now()) | Q(holder=holder), name=name).update(
+        taken = cls.objects.filter(Q(expires_at__lte=Now()) | Q(holder=holder), name=name).update(
             holder=holder, expires_at=expires_at
         )
         if taken:

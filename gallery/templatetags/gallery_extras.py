@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django import template
+from django.utils import timezone
 
 register = template.Library()
 
@@ -16,3 +17,25 @@ def duration(value: timedelta | None) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+# A new record is usually submitted at once; one still queued after this waits for a free slot.
+QUEUE_PATIENCE = timedelta(seconds=5)
+
+
+@register.filter
+def refresh_after_ms(generation) -> int:
+    """When an active card should look again: just after the dispatcher's next query of its
+    task, soon while images are being stored, rarely while it waits for a DashScope slot."""
+    Status = generation.Status
+    if generation.status == Status.DOWNLOADING:
+        return 250  # storing takes a fraction of a second
+    if generation.status in generation.WATCHED and generation.poll_at:
+        seconds = (generation.poll_at - timezone.now()).total_seconds() + 0.15
+        return round(1000 * min(max(seconds, 0.3), 2.0))
+    if (
+        generation.status == Status.QUEUED
+        and timezone.now() - generation.created_at > QUEUE_PATIENCE
+    ):
+        return 3000  # it waits for a free DashScope slot: that takes a whole task's run
+    return 1000

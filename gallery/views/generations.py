@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from storages.backends.s3 import S3Storage
 
-from .. import tasks
+from .. import lifecycle, tasks
 from ..dashscope.catalog import MODELS
 from ..forms import CUSTOM_SIZE, ID_PATTERN, GenerationForm
 from ..models import Generation
@@ -123,7 +123,7 @@ def card(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def recheck(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_for_author(request, pk)
-    if generation.recheck():
+    if lifecycle.recheck(generation):
         tasks.kick()
     if request.htmx:
         return render(request, "gallery/_card.html", {"generation": get_card_for_user(request, pk)})

@@ -39,7 +39,7 @@ def worker(request: HttpRequest) -> JsonResponse:
     WORKER_STALL_SECONDS.
 
     Waiting for the dispatcher, not for DashScope, so that a burst never reads as a fault:
-    - a record past its `next_check_at`, unless QUEUED: a live loop queries due PENDING and
+    - a record past its due time (`with_due_at`), unless QUEUED: a live loop queries due PENDING and
       RUNNING tasks within a second and its sweep settles overdue SUBMITTING and DOWNLOADING
       records within seconds, so a task running long at DashScope is never late;
     - a QUEUED record from when it may be sent (created, or its retry time), only while no
@@ -48,13 +48,17 @@ def worker(request: HttpRequest) -> JsonResponse:
     """
     now = timezone.now()
     slot_held = Generation.objects.at_dashscope().filter(model=OuterRef("model"))
-    work = Generation.objects.active().aggregate(
-        active=Count("id"),
-        due_since=Min("next_check_at", filter=~Q(status=Status.QUEUED)),
-        sendable_since=Min(
-            Coalesce("next_check_at", "created_at"),
-            filter=Q(status=Status.QUEUED) & ~Exists(slot_held),
-        ),
+    work = (
+        Generation.objects.active()
+        .with_due_at()
+        .aggregate(
+            active=Count("id"),
+            due_since=Min("due_at", filter=~Q(status=Status.QUEUED)),
+            sendable_since=Min(
+                Coalesce("retry_at", "created_at"),
+                filter=Q(status=Status.QUEUED) & ~Exists(slot_held),
+            ),
+        )
     )
     since = [at for at in (work["due_since"], work["sendable_since"]) if at]
     waiting = max([0, *(int((now - at).total_seconds()) for at in since)])

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from ..cancellation import cancel
+from .. import lifecycle
 from ..models import Generation
 from ..permissions import (
     get_card_for_user,
@@ -23,7 +23,7 @@ from ..permissions import (
 @require_POST
 def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_for_author(request, pk)
-    notice = cancel(generation)
+    notice = lifecycle.cancel(generation)
     if request.htmx:
         card = get_card_for_user(request, pk)
         return render(request, "gallery/_card.html", {"generation": card, "notice": notice})

@@ -54,7 +54,7 @@ def world(user, other_user, media_root):
         user,
         status=Status.RUNNING,
         prompt="still running",
-        next_check_at=timezone.now() + timedelta(milliseconds=300),
+        poll_at=timezone.now() + timedelta(milliseconds=300),
     )
     board = Board.objects.create(name="Picks", team=team)
     board.items.create(image=done.images.get(index=0), added_by=user)

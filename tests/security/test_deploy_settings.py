@@ -8,7 +8,9 @@ import subprocess
 
 import pytest
 
-from ..conftest import embedded_environment, run_manage
+from ..conftest import embedded_environment, run_manage, slow
+
+pytestmark = slow
 
 SWITCHES = [
     "DEBUG",

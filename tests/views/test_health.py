@@ -82,12 +82,12 @@ def test_it_says_when_a_dispatcher_loop_holds_the_lease(client):
 def test_a_busy_worker_keeping_up_is_healthy(client, user):
     # Both slots of the model taken by long tasks checked on time; the queue behind them is old.
     for _ in range(2):
-        make_generation(user, status=Status.RUNNING, created_at=ago(900), next_check_at=ago(-2))
+        make_generation(user, status=Status.RUNNING, created_at=ago(900), due_at=ago(-2))
     make_generation(user, status=Status.QUEUED, created_at=ago(600))
-    make_generation(user, status=Status.DOWNLOADING, created_at=ago(900), next_check_at=ago(-90))
+    make_generation(user, status=Status.DOWNLOADING, created_at=ago(900), due_at=ago(-90))
     # Throttled, sent again 5 s ago: queued for 10 minutes, but only just sendable.
-    make_generation(user, model="wan2.2-t2i-flash", created_at=ago(600), next_check_at=ago(5))
-    make_generation(user, status=Status.PENDING, next_check_at=ago(3))  # a query on its way
+    make_generation(user, model="wan2.2-t2i-flash", created_at=ago(600), due_at=ago(5))
+    make_generation(user, status=Status.PENDING, due_at=ago(3))  # a query on its way
     make_generation(user, status=Status.SUCCEEDED, created_at=ago(3600))
 
     response = client.get("/healthz/worker")
@@ -99,7 +99,7 @@ def test_a_busy_worker_keeping_up_is_healthy(client, user):
 
 @pytest.mark.parametrize("status", [Status.PENDING, Status.RUNNING, Status.SUBMITTING])
 def test_a_task_the_dispatcher_is_late_for_makes_it_503(client, user, status):
-    make_generation(user, status=status, created_at=ago(400), next_check_at=ago(200))
+    make_generation(user, status=status, created_at=ago(400), due_at=ago(200))
 
     response = client.get("/healthz/worker")
 
@@ -109,13 +109,13 @@ def test_a_task_the_dispatcher_is_late_for_makes_it_503(client, user, status):
 
 
 def test_a_store_job_nobody_restarted_makes_it_503(client, user):
-    make_generation(user, status=Status.DOWNLOADING, next_check_at=ago(200))
+    make_generation(user, status=Status.DOWNLOADING, due_at=ago(200))
 
     assert client.get("/healthz/worker").status_code == 503
 
 
 def test_queued_work_with_a_free_slot_that_nobody_sends_makes_it_503(client, user):
-    make_generation(user, status=Status.RUNNING, model="wan2.2-t2i-flash", next_check_at=ago(-2))
+    make_generation(user, status=Status.RUNNING, model="wan2.2-t2i-flash", due_at=ago(-2))
     make_generation(user, status=Status.QUEUED, created_at=ago(200))
 
     response = client.get("/healthz/worker")
@@ -125,7 +125,7 @@ def test_queued_work_with_a_free_slot_that_nobody_sends_makes_it_503(client, use
 
 
 def test_the_threshold_comes_from_the_settings(client, settings, user):
-    make_generation(user, status=Status.RUNNING, next_check_at=ago(100))
+    make_generation(user, status=Status.RUNNING, due_at=ago(100))
     assert client.get("/healthz/worker").status_code == 200
 
     settings.WORKER_STALL_SECONDS = 60
@@ -152,7 +152,7 @@ def test_a_scheduler_a_minute_behind_is_healthy(client):
 
 def test_it_takes_three_queries_however_much_work_there_is(client, user, django_assert_num_queries):
     for status in Generation.ACTIVE * 5:
-        make_generation(user, status=status, next_check_at=ago(1))
+        make_generation(user, status=status, due_at=ago(1))
 
     with django_assert_num_queries(3):
         assert client.get("/healthz/worker").json()["active"] == 25
