@@ -19,7 +19,7 @@ else
 PROCESSES := web worker ready
 endif
 
-.PHONY: run serve test lint format chromium bench bench-scale-out load stress clean
+.PHONY: run serve test test-fast lint format chromium bench bench-scale-out load stress clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -61,6 +61,11 @@ test: $(BIN)/.installed chromium lint
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(PYTEST)
 	$(BIN)/python -m tests.scale_out $(PYTEST)
+
+# The everyday loop: everything but the tests that start real processes or a browser (`slow`).
+test-fast: $(BIN)/.installed lint
+	$(BIN)/python manage.py collectstatic --noinput -v0
+	$(PYTEST) -m "not slow"
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/pipeline.py

@@ -154,6 +154,21 @@ def make_generation(owner, *, due_at=None, **fields):
     return Generation.objects.create(owner=owner, **{**defaults, **fields})
 
 
+def run_dispatcher(seconds: float = 15.0) -> None:
+    """One dispatcher loop in this process, until nothing is active or `seconds` pass; no q2
+    job it ran inline may have failed. The loop's own continuation is not run: inline, it
+    would go on for another minute each time."""
+    from unittest import mock
+
+    from django_q.models import Failure
+
+    from gallery import dispatcher
+
+    with mock.patch.object(dispatcher, "async_task"):
+        dispatcher.Dispatcher().run(max_seconds=seconds)
+    assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
+
+
 @pytest.fixture
 def media_root(settings, tmp_path):
     """Where this test's images go: a temporary folder, or, when the run uses object storage

@@ -1,27 +1,22 @@
 """The submit/poll/download pipeline against the simulator, q2 jobs run inline."""
 
-import threading
+import os
+import signal
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_q.models import Failure
 from PIL import Image
 
 from gallery import lifecycle, polling
-from gallery.dashscope.client import DashScopeClient, ImageRequest
+from gallery.dashscope.client import DashScopeClient, SubmittedTask, TaskStatus
 from gallery.dispatcher import LEASE_NAME, Dispatcher
 from gallery.models import Generation, Lease
 
-from .conftest import TEST_KEY, make_generation
+from .conftest import TEST_KEY, make_generation, run_dispatcher
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
-
-
-def run_dispatcher(seconds=15.0):
-    Dispatcher().run(max_seconds=seconds)
-    assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
 
 
 def test_it_takes_a_generation_from_the_queue_to_stored_images(dashscope, user):
@@ -139,75 +134,6 @@ def test_throttling_answers_are_retried_with_backoff(dashscope, user, settings):
     assert dashscope.stats()["rejected"].get("Throttling", 0) >= 1
     assert dashscope.stats()["submits"] == 3
     assert max(Generation.objects.values_list("submit_attempts", flat=True)) > 1
-
-
-def test_a_submit_whose_answer_was_lost_is_found_in_the_task_list_not_resent(
-    dashscope, user, settings
-):
-    settings.DASHSCOPE_TIMEOUT = 0.5
-    dashscope.config.slow_rate, dashscope.config.slow_seconds = 1.0, 1.0
-    generation = make_generation(user)
-    # The POST times out (DashScope may or may not have the task); then DashScope recovers.
-    threading.Timer(1.0, lambda: setattr(dashscope.config, "slow_rate", 0.0)).start()
-
-    run_dispatcher()
-
-    generation.refresh_from_db()
-    assert generation.status == Status.SUCCEEDED and generation.images.count() == 1
-    assert dashscope.stats()["submits"] == 1 and generation.submit_attempts == 1
-
-
-def test_a_dispatcher_killed_before_its_post_arrived_sends_it_once(dashscope, user):
-    generation = make_generation(
-        user,
-        status=Status.SUBMITTING,
-        submitted_at=timezone.now() - timedelta(seconds=40),
-        reconcile_at=timezone.now() - timedelta(seconds=1),
-    )
-
-    run_dispatcher()
-
-    generation.refresh_from_db()
-    assert generation.status == Status.SUCCEEDED
-    assert dashscope.stats()["submits"] == 1
-
-
-def test_a_dispatcher_killed_after_its_post_arrived_adopts_the_task(dashscope, user):
-    generation = make_generation(
-        user,
-        prompt="lost answer",
-        status=Status.SUBMITTING,
-        submitted_at=timezone.now(),
-        reconcile_at=timezone.now() - timedelta(seconds=1),
-    )
-    client = DashScopeClient(dashscope.base_url, TEST_KEY)
-    client.submit(ImageRequest(model=generation.model, prompt="someone else's"))
-    task = client.submit(generation.image_request())  # DashScope got it; nobody saved the id
-
-    run_dispatcher()
-
-    generation.refresh_from_db()
-    assert (generation.status, generation.task_id) == (Status.SUCCEEDED, task.task_id)
-    assert dashscope.stats()["submits"] == 2  # the other task and this one: nothing resent
-
-
-def test_a_submit_the_task_list_cannot_settle_ends_in_plain_words(dashscope, user, settings):
-    # A failed task nobody owns does not say its prompt: it might be this record's.
-    client = DashScopeClient(dashscope.base_url, TEST_KEY)
-    client.submit(ImageRequest(model="wanx2.1-t2i-turbo", prompt="nsfw-output"))
-    generation = make_generation(
-        user,
-        status=Status.SUBMITTING,
-        submitted_at=timezone.now() - timedelta(seconds=settings.GENERATION_MAX_AGE + 1),
-        reconcile_at=timezone.now() - timedelta(seconds=1),
-    )
-
-    run_dispatcher()
-
-    generation.refresh_from_db()
-    assert (generation.status, generation.error_code) == (Status.FAILED, "SubmitOutcomeUnknown")
-    assert "not charged twice" in generation.error_text
-    assert dashscope.stats()["submits"] == 1
 
 
 def test_a_dispatcher_killed_while_polling_resumes_by_task_id(dashscope, user):
@@ -389,3 +315,52 @@ def test_server_errors_on_half_the_calls_still_end_in_stored_images(dashscope, u
         Status.SUCCEEDED
     }
     assert dashscope.stats()["submits"] == 3
+
+
+def test_a_late_submit_answer_never_overwrites_a_record_that_moved_on(dashscope, user):
+    task = SubmittedTask(task_id="late-task", status=TaskStatus.PENDING, request_id="r")
+    found = make_generation(user, status=Status.PENDING, task_id="found-in-the-list")
+    done = make_generation(user, status=Status.SUCCEEDED, task_id="its-task")
+    refused = make_generation(user, status=Status.FAILED, error_code="Arrearage")
+    for record in (found, done, refused):
+        record.submitted_at = timezone.now()
+
+        assert not lifecycle.task_created(record, task, first_query_after=1.0)
+
+    assert not Generation.objects.filter(task_id="late-task").exists()
+    assert Generation.objects.get(pk=refused.pk).error_code == "Arrearage"
+
+
+def test_a_record_queued_past_the_age_limit_ends_in_plain_words(dashscope, user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 0  # DashScope never has a free slot
+    generation = make_generation(
+        user, created_at=timezone.now() - timedelta(seconds=settings.GENERATION_MAX_AGE + 1)
+    )
+
+    run_dispatcher(3)
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.error_code) == (Status.FAILED, "TimedOut")
+    assert generation.error_message == "DashScope stayed too busy to take it."
+    assert dashscope.stats()["submits"] == 0
+
+
+def test_sigterm_winds_the_loop_down_and_lets_the_next_one_start(dashscope, user, settings):
+    settings.DASHSCOPE_CONCURRENCY = 0  # work that keeps the loop busy for its whole minute
+    make_generation(user)
+    dispatcher = Dispatcher()
+    ticks = []
+
+    def tick_then_sigterm():
+        assert not ticks, "the loop went on after SIGTERM"
+        ticks.append(os.kill(os.getpid(), signal.SIGTERM))  # what a supervisor sends
+        return Dispatcher.tick(dispatcher)
+
+    dispatcher.tick = tick_then_sigterm
+    handler = signal.getsignal(signal.SIGTERM)
+
+    dispatcher.run(max_seconds=60)
+
+    assert dispatcher.stopping
+    assert signal.getsignal(signal.SIGTERM) is handler
+    assert not Lease.is_held(LEASE_NAME)
