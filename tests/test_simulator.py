@@ -78,6 +78,27 @@ def unthrottled(sim):
     sim.config.submit_rate = 0
 
 
+class HandClock:
+    """The simulator's clock, moved only by the test: a task leaves PENDING, a rate bucket
+    refills or a task expires exactly when the test says, however busy the machine is."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(simulator) -> HandClock:
+    """The simulator's time, standing still until the test advances it."""
+    simulator.clock = hand = HandClock()
+    return hand
+
+
 # --- keys and headers ---------------------------------------------------------------------
 
 
@@ -124,6 +145,7 @@ def test_it_answers_arrearage_to_every_call(simulator):
     assert_error(cancel, 400, "Arrearage")
 
 
+@pytest.mark.usefixtures("clock")
 def test_it_checks_in_the_documented_order(simulator):
     # Each pair breaks two rules at once; the earlier rule is the one reported.
     simulator.config.arrearage = True
@@ -258,20 +280,23 @@ def test_it_refuses_a_prompt_with_the_inspection_word_at_submit(simulator):
 # --- life cycle ---------------------------------------------------------------------------
 
 
-def test_a_task_goes_from_pending_to_running_to_succeeded(simulator):
-    task_id = submit_ok(simulator, n=2)
+def test_a_task_goes_from_pending_to_running_to_succeeded(simulator, clock):
+    task_id = submit_ok(simulator, n=2)  # PENDING for 0.2 s, then RUNNING for 0.5 s
+    clock.advance(0.19)
     pending = output(simulator, task_id)
     assert pending["task_status"] == "PENDING"
     assert pending["task_metrics"] == {"TOTAL": 2, "SUCCEEDED": 0, "FAILED": 0}
     assert "scheduled_time" not in pending and "results" not in pending
 
-    time.sleep(0.25)
+    clock.advance(0.02)
     running = output(simulator, task_id)
     assert running["task_status"] == "RUNNING"
     assert TIME_FORMAT.fullmatch(running["scheduled_time"])
     assert "end_time" not in running
+    clock.advance(0.48)
+    assert output(simulator, task_id)["task_status"] == "RUNNING"
 
-    time.sleep(0.5)
+    clock.advance(0.02)
     body = query(simulator, task_id).json()
     done = body["output"]
     assert done["task_status"] == "SUCCEEDED"
@@ -311,14 +336,14 @@ def test_actual_prompt_appears_only_with_prompt_extend(simulator):
     assert plain["orig_prompt"] == "a fox"
 
 
-def test_running_time_grows_with_prompt_extend_and_varies_with_jitter(simulator):
+def test_running_time_grows_with_prompt_extend_and_varies_with_jitter(simulator, clock):
     unthrottled(simulator)
     config = simulator.config
     config.pending_seconds, config.running_seconds = 0, 0.1
     config.extend_seconds, config.running_jitter = 0.3, 0.05
     extended = [submit_ok(simulator, n=1) for _ in range(4)]
     plain = [submit_ok(simulator, n=1, prompt_extend=False) for _ in range(4)]
-    time.sleep(0.5)
+    clock.advance(0.5)  # every task has ended
     tasks = simulator.stats()["tasks"]
     running = {task_id: t["ended_at"] - t["started_at"] for task_id, t in tasks.items()}
     assert all(0.35 <= running[task_id] <= 0.45 for task_id in extended)
@@ -398,6 +423,7 @@ def test_a_tampered_result_url_answers_403(simulator):
 # --- limits -------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock")
 def test_it_limits_unfinished_tasks_per_key_and_model(simulator):
     simulator.config.submit_rate = 0
     first = submit_ok(simulator)
@@ -411,17 +437,20 @@ def test_it_limits_unfinished_tasks_per_key_and_model(simulator):
     assert simulator.stats()["max_concurrent"] == 2
 
 
-def test_it_limits_the_submit_rate(simulator):
+def test_it_limits_the_submit_rate(simulator, clock):
     simulator.config.concurrency_limit = 100
     submit_ok(simulator)
     submit_ok(simulator)
     message = "Requests rate limit exceeded, please try again later."
     assert_error(submit(simulator), 429, "Throttling.RateQuota", message)
     submit_ok(simulator, model="wanx2.1-t2i-plus")  # each model has its own rate
-    time.sleep(0.55)
+    clock.advance(0.3)  # two submits a second: 0.6 of a submit back
+    assert_error(submit(simulator), 429, "Throttling.RateQuota")
+    clock.advance(0.25)
     submit_ok(simulator)
 
 
+@pytest.mark.usefixtures("clock")
 def test_it_limits_the_query_rate(simulator):
     simulator.config.query_rate = 3
     task_id = submit_ok(simulator)
@@ -439,20 +468,21 @@ def test_an_unknown_task_id_answers_unknown(simulator):
     assert body["request_id"]
 
 
-def test_a_task_answers_unknown_after_the_task_ttl(simulator):
+def test_a_task_answers_unknown_after_the_task_ttl(simulator, clock):
     simulator.config.task_ttl_seconds = 0.1
     task_id = submit_ok(simulator)
+    clock.advance(0.09)
     assert output(simulator, task_id)["task_status"] == "PENDING"
-    time.sleep(0.15)
+    clock.advance(0.02)
     assert output(simulator, task_id)["task_status"] == "UNKNOWN"
 
 
-def test_it_cancels_a_pending_task(simulator):
+def test_it_cancels_a_pending_task(simulator, clock):
     task_id = submit_ok(simulator)
     response = requests.post(f"{simulator.base_url}/tasks/{task_id}/cancel", headers=AUTH)
     assert response.status_code == 200
     assert set(response.json()) == {"request_id"}
-    time.sleep(0.25)  # past the pending time: it stays canceled
+    clock.advance(0.25)  # past the pending time: it stays canceled
     canceled = output(simulator, task_id)
     assert canceled["task_status"] == "CANCELED"
     assert TIME_FORMAT.fullmatch(canceled["end_time"])
@@ -533,6 +563,7 @@ def test_malformed_rate_answers_200_with_a_body_that_is_not_json(simulator):
         response.json()
 
 
+@pytest.mark.usefixtures("clock")
 def test_unknown_rate_answers_unknown_for_a_live_task(simulator):
     task_id = submit_ok(simulator)
     simulator.config.unknown_rate = 1.0
@@ -561,6 +592,7 @@ def test_a_random_seed_makes_faults_repeatable(simulator):
 # --- control endpoints, stats and listing -----------------------------------------------------
 
 
+@pytest.mark.usefixtures("clock")
 def test_stats_count_submits_polls_and_rejections(simulator):
     task_id = submit_ok(simulator, "a fox", n=3)
     submit(simulator, model="nope")

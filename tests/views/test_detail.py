@@ -10,7 +10,7 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from gallery.dashscope.simulator_images import render_png
+from gallery.dashscope.simulator.images import render_png
 from gallery.models import Board, BoardItem, GeneratedImage, Generation
 
 from ..conftest import make_generation

@@ -1,4 +1,4 @@
-"""The OSS side of the DashScope simulator: signed result URLs and the pictures behind them.
+"""The OSS side of the simulator: signed, expiring result URLs and the pictures behind them.
 
 The pictures are cheap, real PNGs that depend only on (prompt, seed, size, watermark), so a
 test can tell two images apart or prove that they match.
@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import io
 import re
-import time
 import uuid
 from urllib.parse import parse_qs
 
@@ -39,14 +38,14 @@ def signed_url(secret: bytes, host: str, task_id: str, index: int, expires: int)
     return f"http://{host}/results/{task_id}/{index}.png?Expires={expires}&Signature={signature}"
 
 
-def check_signature(secret: bytes, task_id: str, index: int, query: str) -> None:
-    """Raise OssError unless the query carries a live signature for this image."""
+def check_signature(secret: bytes, task_id: str, index: int, query: str, now: float) -> None:
+    """Raise OssError unless the query carries a signature for this image, live at `now`."""
     params = parse_qs(query)
     expires = params.get("Expires", [""])[0]
     if not expires.isdigit():
         raise OssError(403, "AccessDenied", "Missing or malformed Expires parameter.")
     # OSS checks the expiry before the signature, so an expired link says so.
-    if time.time() > int(expires):
+    if now > int(expires):
         raise OssError(403, "AccessDenied", "Request has expired.")
     expected = _sign(secret, task_id, index, int(expires))
     if not hmac.compare_digest(expected, params.get("Signature", [""])[0]):

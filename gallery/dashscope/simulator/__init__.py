@@ -1,0 +1,34 @@
+"""A local stand-in for DashScope's Wan text-to-image V2 API (see shared/dashscope-api.md).
+
+Standalone on purpose (stdlib + Pillow, no Django): tests, benchmarks and developers run it as
+`python -m gallery.dashscope.simulator`, and the official `dashscope` SDK works against it
+unchanged. Its parts, each module one idea:
+
+    models      the models and DashScope's limits (its own copy; the catalog is ours)
+    config      the knobs, from which the CLI flags and /_sim/config checks are read
+    faults      the seeded dice behind injected faults, jitter and random seeds
+    validation  request checks, each raising the error body DashScope answers
+    text2image  the text-to-image V2 protocol: its submit body and its task's answer
+    tasks       the tasks, whose status follows from the clock, and per-key limits
+    images      signed, expiring result URLs and the PNGs behind them
+    server      SimulatorServer: routes, keys and the order of checks
+    handler     the HTTP side; cli  the command line
+
+A second protocol (image-generation, `input.messages`) is a module beside text2image.py and a
+route in server.py; the rest serves both.
+"""
+
+from .cli import add_arguments, config_from_options, main, run
+from .config import SimulatorConfig
+from .errors import ApiError
+from .server import SimulatorServer
+
+__all__ = [
+    "ApiError",
+    "SimulatorConfig",
+    "SimulatorServer",
+    "add_arguments",
+    "config_from_options",
+    "main",
+    "run",
+]

@@ -1,0 +1,166 @@
+"""SimulatorServer: one simulator on a loopback port, and the routes of its API.
+
+It binds at once (callers may connect before start() returns), serves in a thread or in the
+foreground, and answers each /api/v1 call by route, then account, then key, then the call's
+own checks: the order in which DashScope reports a request that breaks two rules.
+"""
+
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Mapping
+from http.server import ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from . import text2image
+from .config import SimulatorConfig, apply_changes
+from .errors import ApiError
+from .faults import Dice
+from .handler import Handler
+from .images import OssError, check_signature, render_png, signed_url
+from .tasks import TaskBook
+from .validation import list_query
+
+TASK_PATH = re.compile(r"/api/v1/tasks/([^/]+)")
+CANCEL_PATH = re.compile(r"/api/v1/tasks/([^/]+)/cancel")
+
+
+class SimulatorServer:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        config: SimulatorConfig | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or SimulatorConfig()
+        self.clock = clock  # epoch seconds; a test may put in one it moves by hand
+        self.log_requests = False  # the CLI turns this on
+        self._secret = secrets.token_bytes(32)  # signs result URLs; dies with the server
+        self._dice = Dice(self.config.random_seed)
+        self._tasks = TaskBook(self._dice)
+        self._httpd = ThreadingHTTPServer((host, port), Handler)
+        self._httpd.daemon_threads = True
+        self._httpd.simulator = self  # type: ignore[attr-defined]
+        self._thread: threading.Thread | None = None
+        self._serving = False
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/api/v1"
+
+    def start(self) -> None:
+        # The socket already listens (bound in __init__), so callers may connect at once.
+        self._serving = True  # so that a stop() right away still ends the loop
+        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self._thread.start()
+
+    def serve_forever(self) -> None:
+        self._serving = True
+        try:
+            self._httpd.serve_forever(poll_interval=0.02)  # short poll: stop() is quick
+        finally:
+            self._serving = False
+
+    def stop(self) -> None:
+        if self._serving:
+            self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    # --- the /_sim controls ------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every task and counter; the dice start again from config.random_seed."""
+        self._dice.reseed(self.config.random_seed)
+        self._tasks.clear()
+
+    def stats(self) -> dict:
+        return self._tasks.stats(self.config, self.clock())
+
+    def update_config(self, changes: Mapping[str, Any]) -> None:
+        """Apply a JSON object of config fields (the /_sim/config control)."""
+        apply_changes(self.config, changes)
+        if "random_seed" in changes:
+            self._dice.reseed(self.config.random_seed)
+
+    # --- the API ---------------------------------------------------------------------------
+
+    def begin_api_call(self, method: str, path: str) -> tuple[str | None, bool]:
+        """Count a poll, then draw the faults of one API call: (fault, slow)."""
+        if method == "GET" and (m := TASK_PATH.fullmatch(path)):
+            self._tasks.count_poll(m[1])  # every poll counts, whatever it is answered
+        return self._dice.faults(self.config)
+
+    def count_rejected(self, code: str) -> None:
+        self._tasks.count_rejected(code)
+
+    def handle_api(
+        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, host: str
+    ) -> dict:
+        """Answer one /api/v1 call with a 200 body, or raise ApiError."""
+        if method == "POST" and path == text2image.SUBMIT_PATH:
+            call, args = self._submit, (headers, body)
+        elif method == "POST" and (m := CANCEL_PATH.fullmatch(path)):
+            call, args = self._cancel, (m[1],)
+        elif method == "GET" and (m := TASK_PATH.fullmatch(path)):
+            call, args = self._query, (m[1], host)
+        elif method == "GET" and path == "/api/v1/tasks":
+            call, args = self._list, (parse_qs(query),)
+        else:
+            raise ApiError(404, "NotFound", f"{method} {path} is not an API of this service.")
+        if self.config.arrearage:
+            message = "Access denied, please make sure your account is in good standing."
+            raise ApiError(400, "Arrearage", message)
+        # Any valid key may read any task: keys stand for accounts only in the limits.
+        scheme, _, key = headers.get("Authorization", "").partition(" ")
+        valid = self.config.valid_keys
+        bad_key = not key.startswith("sk-") or (valid is not None and key not in valid)
+        if scheme.lower() != "bearer" or bad_key:
+            raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
+        return call(key, *args)
+
+    def _submit(self, key: str, headers: Mapping[str, str], body: bytes) -> dict:
+        if headers.get("X-DashScope-Async", "").lower() != "enable":
+            message = "current user api does not support synchronous calls"
+            raise ApiError(403, "AccessDenied", message)
+        request = text2image.parse_submit(body, self.config.inspection_word)
+        task = self._tasks.submit(key, request, self.config, self.clock())
+        return {"output": {"task_status": "PENDING", "task_id": task.task_id}}
+
+    def _query(self, key: str, task_id: str, host: str) -> dict:
+        now = self.clock()
+        task, status = self._tasks.query(key, task_id, self.config, now)
+        if task is None or status == "UNKNOWN":
+            return {"output": {"task_id": task_id, "task_status": "UNKNOWN"}}
+        expires = int(task.finished_at + self.config.url_ttl_seconds)
+
+        def image_url(index: int) -> str:
+            return signed_url(self._secret, host, task_id, index, expires)
+
+        return text2image.answer(task, status, now, image_url)
+
+    def _cancel(self, key: str, task_id: str) -> dict:
+        self._tasks.cancel(task_id, self.config, self.clock())
+        return {}
+
+    def _list(self, key: str, params: dict[str, list[str]]) -> dict:
+        q = list_query(params)
+        rows = self._tasks.listing(key, q, self.config, self.clock())
+        page = rows[(q.page_no - 1) * q.page_size : q.page_no * q.page_size]
+        return {"data": page, "total": len(rows), "page_no": q.page_no, "page_size": q.page_size}
+
+    # --- result downloads ------------------------------------------------------------------
+
+    def result_image(self, task_id: str, index: int, query: str) -> bytes:
+        """The PNG behind a signed result URL; raises OssError as OSS would answer."""
+        check_signature(self._secret, task_id, index, query, self.clock())
+        task = self._tasks.get(task_id)
+        if task is None or index >= task.request.n - task.failed_images:
+            raise OssError(404, "NoSuchKey", "The specified key does not exist.")
+        r = task.request
+        return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark)
