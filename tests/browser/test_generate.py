@@ -117,6 +117,7 @@ def test_a_size_outside_the_models_limits_is_explained_beside_the_width(alice_pa
     expect(form.get_by_label("Prompt", exact=True)).to_have_value("a very wide harbour")
     expect(form.get_by_label("Width")).to_have_value("4000")
     expect(page.locator("#history > article")).to_have_count(0)
+    assert not Generation.objects.exists()  # read once the answer is shown, not before
     assert page.evaluate("window.__noReload") is True
 
 
@@ -130,6 +131,7 @@ def test_a_prompt_over_the_models_limit_is_explained_beside_the_prompt(alice_pag
     )
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(prompt)
     expect(page.locator("#history > article")).to_have_count(0)
+    assert not Generation.objects.exists()
 
 
 def test_a_running_card_asks_nothing_while_its_tab_is_hidden(alice_page: Page, live_server, user):

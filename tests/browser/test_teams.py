@@ -40,9 +40,11 @@ def test_bob_joins_alices_new_team_by_the_invitation_link(
 ):
     alice = alice_page
     alice.get_by_role("navigation").get_by_role("link", name="Teams").click()
+    expect(alice.get_by_role("heading", name="Your teams")).to_be_visible()
     alice.get_by_label("Name").fill("Lighthouse keepers")
     alice.get_by_role("button", name="Create team").click()
     expect(alice.get_by_role("heading", name="Lighthouse keepers")).to_be_visible()
+    expect(alice).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/teams/\d+/$"))
     team_url = alice.url
 
     alice.get_by_label("Role").select_option(label="Member")
