@@ -1,6 +1,8 @@
 """Boards: make one, put an image on it from a gallery card, find it there with the review
 filters, take it off again."""
 
+import re
+
 from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
@@ -25,6 +27,7 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
     page.get_by_label("Name").fill("Harbour picks")
     page.get_by_role("button", name="Create board").click()
     expect(page.get_by_role("heading", name="Harbour picks")).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/boards/\d+/$"))
     board_url = page.url
     expect(page.get_by_text("No images on this board yet")).to_be_visible()
 
@@ -60,8 +63,11 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
     expect(page.get_by_text("Personal board · 1 image, listed by when each")).to_be_visible()
     expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_be_visible()
     page.get_by_role("button", name=f"Remove image 1 of #{meadow.pk} from the board").click()
+    # The figure goes only when the server has answered: reloading before would race the removal.
+    expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_have_count(0)
     page.reload()
     expect(page.get_by_text("No images on this board yet")).to_be_visible()
+    expect(page.locator("#history figure")).to_have_count(0)
     expect(page.get_by_text("Personal board · 0 images, listed by when each")).to_be_visible()
 
     page.goto(f"{live_server.url}/g/{generation.pk}/")  # the image itself stays in the gallery

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from gallery.models import Generation
 
 from ..conftest import make_generation
-from .test_teams import HIDE_TAB
+from .conftest import hide_tab, show_tab, wait_for_refused_requests
 
 # The whole pipeline (queue, submit, poll, store) takes a few seconds with these timings.
 PIPELINE_TIMEOUT = 20_000
@@ -117,6 +117,7 @@ def test_a_size_outside_the_models_limits_is_explained_beside_the_width(alice_pa
     expect(form.get_by_label("Prompt", exact=True)).to_have_value("a very wide harbour")
     expect(form.get_by_label("Width")).to_have_value("4000")
     expect(page.locator("#history > article")).to_have_count(0)
+    assert not Generation.objects.exists()  # read once the answer is shown, not before
     assert page.evaluate("window.__noReload") is True
 
 
@@ -130,6 +131,7 @@ def test_a_prompt_over_the_models_limit_is_explained_beside_the_prompt(alice_pag
     )
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(prompt)
     expect(page.locator("#history > article")).to_have_count(0)
+    assert not Generation.objects.exists()
 
 
 def test_a_running_card_asks_nothing_while_its_tab_is_hidden(alice_page: Page, live_server, user):
@@ -141,10 +143,11 @@ def test_a_running_card_asks_nothing_while_its_tab_is_hidden(alice_page: Page, l
     with alice_page.expect_request(lambda request: card_url in request.url, timeout=5_000):
         pass  # it reloads itself while shown
 
-    alice_page.evaluate(HIDE_TAB, True)
+    assert hide_tab(alice_page) == 0
     asked.clear()
-    alice_page.wait_for_timeout(4_000)  # longer than its 3 s timer
+    # Its timers come round while hidden (the reload it planned, then its 3 s one): refused.
+    wait_for_refused_requests(alice_page, f"#generation-{running.pk}", 2)
     assert asked == []
 
-    with alice_page.expect_request(lambda request: card_url in request.url, timeout=1_000):
-        alice_page.evaluate(HIDE_TAB, False)  # shown again: it asks at once
+    with alice_page.expect_request(lambda request: card_url in request.url):
+        assert show_tab(alice_page) == 1  # shown again: it asks at once, not at its next tick

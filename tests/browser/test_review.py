@@ -64,6 +64,8 @@ def test_search_and_model_filter_live_in_the_url_and_a_remix_links_back(
     expect(prompts(page)).to_have_text(["a red barn in the snow", "a red lighthouse at dawn"])
 
     page.go_forward()
+    expect(page).to_have_url(f"{live_server.url}/?q=red&model=wan2.2-t2i-flash")
+    expect(filters.get_by_label("Model")).to_have_value("wan2.2-t2i-flash")
     expect(prompts(page)).to_have_text(["a red barn in the snow"])
     page.locator(f"#generation-{barn.pk}").get_by_role("link", name="Remix", exact=True).click()
 
@@ -79,6 +81,7 @@ def test_search_and_model_filter_live_in_the_url_and_a_remix_links_back(
     expect(remix_card.locator(".prompt")).to_have_text("a red barn in the snow, at dusk")
     remix_card.locator(".prompt a").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Generation #\d+$"))).to_be_visible()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/g/\d+/$"))
     remix_pk = int(page.url.rstrip("/").rsplit("/", 1)[1])
     assert remix_pk != barn.pk
     lineage = page.get_by_role("region", name="Lineage")

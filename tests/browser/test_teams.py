@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from ..conftest import make_generation
-from .conftest import log_in
+from .conftest import NOTHING_IN_FLIGHT, hide_tab, log_in, show_tab, wait_for_refused_requests
 
 PIPELINE_TIMEOUT = 20_000
 LIVE_TIMEOUT = 8_000  # an open team gallery asks for new cards every 5 s
@@ -40,9 +40,11 @@ def test_bob_joins_alices_new_team_by_the_invitation_link(
 ):
     alice = alice_page
     alice.get_by_role("navigation").get_by_role("link", name="Teams").click()
+    expect(alice.get_by_role("heading", name="Your teams")).to_be_visible()
     alice.get_by_label("Name").fill("Lighthouse keepers")
     alice.get_by_role("button", name="Create team").click()
     expect(alice.get_by_role("heading", name="Lighthouse keepers")).to_be_visible()
+    expect(alice).to_have_url(re.compile(rf"^{re.escape(live_server.url)}/teams/\d+/$"))
     team_url = alice.url
 
     alice.get_by_label("Role").select_option(label="Member")
@@ -133,33 +135,27 @@ def test_bobs_team_generation_goes_live_in_alices_team_gallery_and_stays_hidden_
         assert mallory.request.get(url).status == 404, url
 
 
-HIDE_TAB = """hidden => {
-    Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
-    Object.defineProperty(document, "visibilityState",
-                          {configurable: true, get: () => hidden ? "hidden" : "visible"});
-    document.dispatchEvent(new Event("visibilitychange"));
-}"""
-
-
 def test_a_hidden_team_gallery_asks_nothing_and_catches_up_when_shown(
     alice_page: Page, live_server, team, other_user
 ):
     alice = alice_page
     alice.goto(f"{live_server.url}/teams/{team.pk}/gallery/?q=harbour")
     expect(alice.get_by_text("Nothing matches these filters.")).to_be_visible()
+
+    assert hide_tab(alice) == 0
+    alice.wait_for_function(NOTHING_IN_FLIGHT)  # a poll sent just before has its answer
     asked = []
     alice.on("request", lambda request: asked.append(request.url))
-
-    alice.evaluate(HIDE_TAB, True)
     done = {"team": team, "status": "SUCCEEDED"}  # finished: these cards ask nothing themselves
     make_generation(other_user, prompt="a harbour made while alice looks away", **done)
     make_generation(other_user, prompt="a meadow, not what alice searched for", **done)
-    alice.wait_for_timeout(6_000)  # longer than the poll's interval
+    wait_for_refused_requests(alice, "#review-newer", 1)  # its poll came round: refused
     assert asked == []
     expect(alice.locator("#history > article")).to_have_count(0)
 
-    alice.evaluate(HIDE_TAB, False)  # shown again: it asks at once, not at the next tick
+    with alice.expect_request(lambda request: request.url.endswith("/gallery/?q=harbour")):
+        assert show_tab(alice) == 1  # shown again: it asks at once, not at the next tick
     expect(alice.locator("#history > article .prompt")).to_have_text(
-        ["a harbour made while alice looks away"], timeout=2_000
+        ["a harbour made while alice looks away"]
     )
     assert asked and all(url.endswith("/gallery/?q=harbour") for url in asked), asked
