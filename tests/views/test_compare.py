@@ -6,7 +6,7 @@ import pytest
 from django.core.files.base import ContentFile
 
 from gallery.models import GeneratedImage, Generation
-from gallery.views.lineage import word_diff
+from gallery.views.compare import word_diff
 
 from ..conftest import make_generation
 
