@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# ASCII digits only (int() takes "²" and " 7"), and no number the database cannot hold.
+# ASCII digits only (int() also takes " 7" and "٣"), and no number the database cannot hold.
 ID_PATTERN = re.compile(r"[0-9]{1,18}")
 
 
