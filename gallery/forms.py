@@ -33,6 +33,9 @@ def _visible(value: str) -> bool:
     return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in value)
 
 
+# The prompt
+
+
 class GenerationForm(forms.ModelForm):
     model = forms.ChoiceField(
         choices=[(m.name, m.label) for m in MODELS.values()],

@@ -12,7 +12,7 @@ from gallery.models import Board, Generation, Role, Team
 
 from ..browser.conftest import log_in
 from ..conftest import make_generation
-from ..views.conftest import store_image
+from ..views.test_detail import store_image
 
 Status = Generation.Status
 

@@ -15,7 +15,7 @@ from gallery.downloads import DownloadError, fetch_image, host_allowed
 
 from ..conftest import make_generation
 from ..test_downloads import allow_loopback  # noqa: F401 (an autouse fixture)
-from ..views.conftest import store_image
+from ..views.test_detail import store_image
 
 
 def image(kind: str, size=(64, 48), mode="RGB") -> bytes:

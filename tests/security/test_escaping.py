@@ -11,7 +11,7 @@ from django.utils.html import escape
 from gallery.models import Board, Comment, GeneratedImage, Generation, Role, Team
 
 from ..conftest import make_generation
-from ..views.conftest import store_image
+from ..views.test_detail import store_image
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status

@@ -10,7 +10,7 @@ from django.utils import timezone
 from gallery.models import Board, Comment, Generation, Role, Team
 
 from ..conftest import create_user, make_generation
-from ..views.conftest import store_image
+from ..views.test_detail import store_image
 
 pytestmark = pytest.mark.django_db
 MISSING = 987_654

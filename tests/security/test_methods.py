@@ -11,7 +11,7 @@ from gallery.models import Board, BoardItem, Comment, Generation, Invitation, Me
 from gallery.urls import urlpatterns
 
 from ..conftest import make_generation
-from ..views.conftest import store_image
+from ..views.test_detail import store_image
 
 pytestmark = pytest.mark.django_db
 METHODS = ("put", "patch", "delete")
