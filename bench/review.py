@@ -1,8 +1,8 @@
-"""Benchmark the review view over 10,000 generations and print its figures.
+"""Benchmark the list pages (home, a team gallery) over 10,000 generations; print the figures.
 
 Creates a fresh SQLite database in a temporary folder (WAL, as in production), fills it with
 10,000 generations of two users (most shared with their team, with images, stars and review
-marks), then times the review page and its HTMX fragment for a few filter combinations through
+marks), then times those pages and their HTMX fragment for a few filter combinations through
 Django's test client (no network, no gunicorn: the view, its queries and its templates), and
 prints p50/p95, the queries per request and the rows shown.
 
@@ -156,7 +156,7 @@ def explain(user, team) -> None:
     """SQLite's plan for the page query of a few scopes: which index serves each."""
     from django.db import connection
 
-    from gallery.forms import ReviewFilterForm
+    from gallery.listing import FilterForm
     from gallery.models import Generation
 
     mine = Generation.objects.visible_to(user).filter(owner=user)
@@ -172,9 +172,9 @@ def explain(user, team) -> None:
     ]:
         from django.contrib.auth import get_user_model
 
-        form = ReviewFilterForm(data, authors=get_user_model().objects.all(), reviews=True)
+        form = FilterForm(data, authors=get_user_model().objects.all(), reviews=True)
         form.is_valid()
-        sql, params = form.apply(scope, user).for_cards(user)[:25].query.sql_with_params()
+        sql, params = form.narrow(scope, user).for_cards(user)[:25].query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = [row[-1] for row in cursor.fetchall()]
@@ -194,7 +194,7 @@ def main() -> None:
         setup_django(Path(tmp))
         from django.test import Client
 
-        from gallery.forms import ReviewFilterForm
+        from gallery.listing import encode_cursor
 
         began = time.perf_counter()
         alice, team, generations = fill(args.generations)
@@ -202,7 +202,8 @@ def main() -> None:
         client = Client()
         client.force_login(alice)
         alices = [g for g in generations if g.owner_id == alice.pk]
-        deep = ReviewFilterForm.cursor(alices[len(alices) // 2])  # half way down her history
+        half_way = alices[len(alices) // 2]
+        deep = encode_cursor((half_way.created_at, half_way.pk))  # half way down her history
         gallery = f"/teams/{team.pk}/gallery/"
         combos = [
             ("mine, first page", "/"),

@@ -532,7 +532,7 @@ RULES: dict[str, list[Case]] = {
             effect=lambda w, u: ReviewMark.objects.filter(user=u, generation=w.shared).exists(),
         ),
     ],
-    # Bulk actions on the review view: what the user may not act on is left alone.
+    # Bulk actions on a list page: what the user may not act on is left alone.
     "bulk": [
         Case(
             "POST",

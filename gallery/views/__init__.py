@@ -1,8 +1,10 @@
+"""The pages, one module per page or page family; what several of them use is here."""
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from ..forms import ID_PATTERN
+from ..ids import parse_id
 
 
 def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
@@ -17,7 +19,7 @@ def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
 
 def posted_id(request: HttpRequest, name: str) -> int:
     """The id in a POSTed field; 404 for anything that is not one (never a 500)."""
-    value = request.POST.get(name, "")
-    if not ID_PATTERN.fullmatch(value):
+    pk = parse_id(request.POST.get(name))
+    if pk is None:
         raise Http404
-    return int(value)
+    return pk

@@ -1,9 +1,8 @@
-"""Teams: create, invite by single-use link, manage members, leave. (The team gallery is a
-scope of the review view: see review.py.)"""
+"""Teams: create, invite by single-use link, manage members, leave, and the team's gallery (a
+listing of what is shared with it, live while open)."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -11,18 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from .. import listing
+from ..forms import InvitationForm, TeamForm
 from ..models import Invitation, Role, Team
 from ..permissions import get_team_for_user
-
-
-class TeamForm(forms.ModelForm):
-    class Meta:
-        model = Team
-        fields = ["name"]
-
-
-class InvitationForm(forms.Form):
-    role = forms.ChoiceField(choices=Invitation._meta.get_field("role").choices)
 
 
 @login_required
@@ -51,6 +42,16 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if role == Role.OWNER:
         context["invitations"] = [i for i in team.invitations.all() if i.is_open]
     return render(request, "gallery/team.html", context)
+
+
+@login_required
+@require_GET
+def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
+    team = get_team_for_user(request, pk)
+    page = listing.read(request, listing.team_gallery(request.user, team))
+    if page.results_only:
+        return page.results()
+    return page.render("gallery/team_gallery.html", {"team": team})
 
 
 @login_required

@@ -1,4 +1,5 @@
-"""Cancel, move to the trash, restore. Deleted generations stay restorable for 30 days."""
+"""The trash: move a generation there, list it, restore it. Its author can restore it for
+settings.TRASH_DAYS days; then the daily purge removes it for good."""
 
 from __future__ import annotations
 
@@ -10,25 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import lifecycle
 from ..models import Generation
-from ..permissions import (
-    get_card_for_user,
-    get_generation_for_author,
-    get_generation_to_manage,
-)
-
-
-@login_required
-@require_POST
-def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
-    generation = get_generation_for_author(request, pk)
-    notice = lifecycle.cancel(generation)
-    if request.htmx:
-        card = get_card_for_user(request, pk)
-        return render(request, "gallery/_card.html", {"generation": card, "notice": notice})
-    messages.info(request, notice)
-    return redirect(generation)
+from ..permissions import get_generation_to_manage
 
 
 @login_required
@@ -39,7 +23,9 @@ def delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "It is still being made: cancel it first, or wait.")
         return redirect(generation)
     Generation.objects.filter(pk=generation.pk).update(deleted_at=timezone.now())
-    messages.success(request, "Moved to the trash. Its author can restore it for 30 days.")
+    messages.success(
+        request, f"Moved to the trash. Its author can restore it for {settings.TRASH_DAYS} days."
+    )
     return redirect("gallery:home")
 
 

@@ -141,3 +141,24 @@ def test_a_revoked_invitation_link_does_not_name_the_team(client, user, theirs):
 
     assert "This invitation can no longer be used" in body
     assert team.name.replace("'", "&#x27;") not in body
+
+
+HUGE = 99_999_999_999_999_999_999  # more than any id column holds
+# Ticked ids that are not ids are ignored instead (tests/views/test_bulk.py), so not the bulk
+# request that ticks only one of bob's.
+NAMED_IDS = [request for request in REQUESTS + POSTED if request[2].get("ids") != "{g}"]
+
+
+@pytest.mark.parametrize(("method", "url", "data"), NAMED_IDS)
+def test_an_id_too_large_for_the_database_answers_as_one_that_does_not_exist(
+    client, user, theirs, method, url, data
+):
+    own = make_generation(user, status=Generation.Status.SUCCEEDED)
+    store_image(own, 0)
+    client.force_login(user)
+
+    for_huge = answer(client, method, url, data, {**dict.fromkeys(theirs, HUGE), "own": own.pk})
+    for_none = answer(client, method, url, data, {**missing(theirs), "own": own.pk})
+
+    assert for_huge[0] == 404, f"{method} {url}: {for_huge[0]}"
+    assert for_huge == for_none

@@ -29,7 +29,7 @@ def two(user, media_root):
     return stored(user, "a lighthouse at dawn"), stored(user, "a harbour at night")
 
 
-def test_the_review_view_offers_a_tick_per_finished_card(client, user, two):
+def test_a_list_page_offers_a_tick_per_finished_card(client, user, two):
     make_generation(user, status=Status.RUNNING, prompt="still running")
     client.force_login(user)
     body = client.get("/").content.decode()
@@ -107,12 +107,6 @@ def test_nothing_ticked_says_so(client, user):
     assert "Tick the generations to act on first." in response.content.decode()
 
 
-def test_anonymous_is_sent_to_login_and_get_is_refused(client, user):
-    assert client.post("/bulk/", {"action": "zip", "ids": [1]}).url.startswith("/accounts/login/")
-    client.force_login(user)
-    assert client.get("/bulk/").status_code == 405
-
-
 @pytest.mark.parametrize("ids", ["²", "99999999999999999999999", "-1", "1.0"])
 def test_odd_ids_are_ignored_not_a_crash(client, user, ids):
     client.force_login(user)
@@ -126,7 +120,7 @@ def test_an_odd_board_is_404_not_a_crash(client, user, two):
     assert response.status_code == 404
 
 
-def test_a_refreshing_card_in_a_review_list_keeps_its_tick_box_when_done(client, user, two):
+def test_a_refreshing_card_in_a_list_keeps_its_tick_box_when_done(client, user, two):
     client.force_login(user)
     body = client.get(f"/g/{two[0].pk}/card/?selectable=1").content.decode()
     assert 'form="bulk-form"' in body

@@ -1,65 +1,16 @@
-"""The detail page: every parameter, timings, people and places, lineage; and downloading an
-original that carries its parameters."""
+"""The detail page: every parameter, timings, people and places, lineage; and sharing it with
+a team or back to private."""
 
-import io
-import json
 import re
-from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
-from PIL import Image
 
-from gallery.dashscope.simulator.images import render_png
-from gallery.models import Board, BoardItem, GeneratedImage, Generation
+from gallery.models import Board, BoardItem, Generation
 
 from ..conftest import make_generation
+from .conftest import store_image  # noqa: F401 (tests/browser, tests/security import it here)
 
 pytestmark = pytest.mark.django_db
-
-
-def store_image(generation, index, data=None, name=None) -> GeneratedImage:
-    seed = generation.seed + index if generation.seed is not None else None
-    data = data or render_png(generation.prompt, seed or 0, 64, 64)
-    image = GeneratedImage(
-        generation=generation, index=index, width=64, height=64, bytes=len(data), seed=seed
-    )
-    image.original.save(name or f"{index}.png", ContentFile(data), save=False)
-    image.thumbnail.save(f"{index}.thumb.webp", ContentFile(b"RIFF thumb"), save=False)
-    image.save()
-    return image
-
-
-@pytest.fixture
-def done(user, media_root):
-    generation = make_generation(
-        user,
-        prompt="a lighthouse at dawn",
-        negative_prompt="fog, people",
-        actual_prompt="A lone lighthouse at dawn, soft pink light over a calm sea",
-        model="wan2.2-t2i-flash",
-        width=1024,
-        height=768,
-        n=2,
-        seed=42,
-        watermark=True,
-        status=Generation.Status.SUCCEEDED,
-        task_id="task-123",
-        request_id="req-456",
-        image_count=2,
-    )
-    queued = generation.created_at
-    Generation.objects.filter(pk=generation.pk).update(
-        submitted_at=queued + timedelta(seconds=2),
-        started_at=queued + timedelta(seconds=5),
-        finished_at=queued + timedelta(seconds=35),
-        completed_at=queued + timedelta(seconds=36),
-        task_seconds=33.0,
-    )
-    generation.refresh_from_db()
-    store_image(generation, 0)
-    store_image(generation, 1)
-    return generation
 
 
 def page(client, generation) -> str:
@@ -168,9 +119,6 @@ def test_each_thumbnail_opens_the_viewer_on_its_original(client, user, done):
     assert re.search(r'<script src="/static/js/viewer\.[0-9a-f]+\.js" defer>', body)
 
 
-# Lineage
-
-
 def test_it_links_its_parent_and_its_remixes_with_compare_links(client, user, done):
     child = make_generation(user, prompt="a lighthouse at dusk", parent=done)
     grandchild = make_generation(user, prompt="a lighthouse at night", parent=child)
@@ -220,61 +168,55 @@ def test_the_lineage_costs_the_same_queries_for_one_remix_or_thirty(
     assert "Made from this one (30)" in body and "and 6 older ones." in body
 
 
-# Downloading the original
-
-
-def download(client, generation, index=0):
-    return client.get(f"/g/{generation.pk}/images/{index}/download/")
-
-
-def test_the_download_is_an_attachment_carrying_the_parameters(client, user, done):
+def test_the_detail_page_lists_every_parameter(client, user, stored):
     client.force_login(user)
+    body = client.get(f"/g/{stored.pk}/").content.decode()
+    for text in [
+        "a lighthouse at dawn",
+        "wanx2.1-t2i-turbo",
+        "1024×1024",
+        "42",
+        "task-123",
+        "req-456",
+    ]:
+        assert text in body, text
 
-    response = download(client, done, 1)
 
-    assert response.status_code == 200 and response["Content-Type"] == "image/png"
-    assert response["Content-Disposition"] == (
-        f'attachment; filename="wanxweb-{done.pk}-2-a-lighthouse-at-dawn.png"'
-    )
-    with Image.open(io.BytesIO(b"".join(response.streaming_content))) as image:
-        assert image.text["prompt"] == "a lighthouse at dawn"
-        assert image.text["seed"] == "43"
-        assert json.loads(image.text["wanxweb"])["request_id"] == "req-456"
-
-
-def test_a_team_member_downloads_a_team_generation(client, other_user, team, done):
-    Generation.objects.filter(pk=done.pk).update(team=team)
+def test_the_author_shares_and_unshares(client, team, other_user):
+    generation = make_generation(other_user)
     client.force_login(other_user)
-    assert download(client, done).status_code == 200
+    client.post(f"/g/{generation.pk}/share/", {"team": team.pk})
+    generation.refresh_from_db()
+    assert generation.team == team
+    client.post(f"/g/{generation.pk}/unshare/")
+    generation.refresh_from_db()
+    assert generation.team is None
 
 
-def test_an_original_that_is_not_a_png_is_served_as_stored(client, user, done):
-    jpeg = io.BytesIO()
-    Image.new("RGB", (4, 4)).save(jpeg, "JPEG")
-    store_image(done, 2, data=jpeg.getvalue(), name="2.jpg")
-    client.force_login(user)
+def test_only_the_author_or_team_owner_unshares(client, team, user, other_user):
+    generation = make_generation(user, team=team)
+    client.force_login(other_user)  # a member, not the author
+    client.post(f"/g/{generation.pk}/unshare/")
+    generation.refresh_from_db()
+    assert generation.team == team
 
-    response = download(client, done, 2)
-
-    assert b"".join(response.streaming_content) == jpeg.getvalue()
-    assert response["Content-Type"] == "image/jpeg"
-    assert response["Content-Disposition"].endswith('-3-a-lighthouse-at-dawn.jpg"')
-
-
-def test_an_image_that_failed_has_nothing_to_download(client, user, done):
-    GeneratedImage.objects.create(generation=done, index=2, error_code="DownloadFailed")
-    client.force_login(user)
-    assert download(client, done, 2).status_code == 404
-    assert download(client, done, 7).status_code == 404
+    bobs = make_generation(other_user, team=team)
+    client.force_login(user)  # the team's owner
+    client.post(f"/g/{bobs.pk}/unshare/")
+    bobs.refresh_from_db()
+    assert bobs.team is None and bobs.owner == other_user
 
 
-@pytest.mark.parametrize("who", ["outsider", "other_user"])
-def test_anyone_else_gets_404(client, request, who, done):
-    client.force_login(request.getfixturevalue(who))
-    assert download(client, done).status_code == 404
-    assert client.get(f"/g/{done.pk}/").status_code == 404
+def test_a_viewer_cannot_share_into_the_team(client, team):
+    generation = make_generation(team.viewer)
+    client.force_login(team.viewer)
+    client.post(f"/g/{generation.pk}/share/", {"team": team.pk})
+    generation.refresh_from_db()
+    assert generation.team is None
 
 
-def test_anonymous_visitors_are_sent_to_login(client, done):
-    response = download(client, done)
-    assert response.status_code == 302 and "/accounts/login/" in response.url
+@pytest.mark.parametrize("team_id", ["abc", "", "²"])
+def test_sharing_to_an_odd_team_id_is_404_not_a_crash(client, other_user, team_id):
+    generation = make_generation(other_user)
+    client.force_login(other_user)
+    assert client.post(f"/g/{generation.pk}/share/", {"team": team_id}).status_code == 404

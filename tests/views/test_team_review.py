@@ -1,3 +1,6 @@
+"""The team's review of a shared generation: comments and marks (picked, rejected), who may
+review, and the counts its cards show."""
+
 from datetime import timedelta
 
 import pytest
@@ -40,12 +43,6 @@ def test_owners_and_members_comment_and_mark_viewers_and_outsiders_get_404(
 
     assert commented.status_code == marked.status_code == (302 if allowed else 404)
     assert Comment.objects.exists() is allowed and ReviewMark.objects.exists() is allowed
-
-
-def test_anonymous_review_actions_go_to_login(client, shared):
-    for url in [f"/g/{shared.pk}/comments/", f"/g/{shared.pk}/mark/"]:
-        response = client.post(url, {"body": "x", "mark": "picked"})
-        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
 
 
 def test_a_private_generation_has_no_team_review(client, user):
@@ -218,16 +215,6 @@ def test_an_htmx_delete_answers_the_review_without_the_comment(client, other_use
     assert 'id="review"' in body and "<html" not in body
     assert "Delete me" not in body and "Keep me" in body
     assert f"/comments/{kept.pk}/delete/" not in body  # alice's: bob may not delete it
-
-
-def test_deleting_a_comment_takes_a_post_and_a_login(client, other_user, shared):
-    comment = Comment.objects.create(generation=shared, author=other_user, body="x")
-    url = f"/comments/{comment.pk}/delete/"
-    response = client.post(url)
-    assert response.status_code == 302 and response.url.startswith("/accounts/login/")
-    client.force_login(other_user)
-    assert client.get(url).status_code == 405
-    assert Comment.objects.exists()
 
 
 def test_deleting_a_comment_needs_the_csrf_token(other_user, shared):

@@ -1,4 +1,5 @@
-"""The review view: "mine" at / and each team at /teams/<id>/gallery/."""
+"""The listing every list page shares: "mine" at / and each team at /teams/<id>/gallery/ (search,
+filters, keyset pages, the live poll)."""
 
 import re
 from datetime import UTC, datetime, timedelta

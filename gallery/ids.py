@@ -1,0 +1,16 @@
+"""Ids typed into URLs, forms and query strings: the one way they are read."""
+
+from __future__ import annotations
+
+import re
+
+# ASCII digits only (int() also takes " 7" and "٣"), and no number the database cannot hold.
+ID_PATTERN = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value: str | None) -> int | None:
+    """The id `value` spells, or None for anything else: an id out of range reads like a
+    missing one, so it answers 404 or is ignored, never a 500."""
+    if value is None or not ID_PATTERN.fullmatch(value):
+        return None
+    return int(value)

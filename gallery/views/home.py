@@ -1,0 +1,92 @@
+"""The home page: the prompt form beside the user's own history (the listing's "mine")."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from .. import listing, tasks
+from ..dashscope.catalog import MODELS
+from ..forms import CUSTOM_SIZE, GenerationForm
+from ..ids import parse_id
+from ..models import Generation
+from ..permissions import get_card_for_user
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def home(request: HttpRequest) -> HttpResponse:
+    form = None
+    if request.method == "POST":
+        form = GenerationForm(request.user, request.POST)
+        if form.is_valid():
+            form.instance.owner = request.user
+            generation = form.save()
+            tasks.kick()
+            if request.htmx:
+                mine = listing.mine(request.user)
+                return render(
+                    request,
+                    "gallery/_created.html",
+                    {
+                        "form": GenerationForm(request.user, initial=_remembered(generation)),
+                        "generation": get_card_for_user(request, generation.pk),
+                        "listed": listing.lists_on_top(request, mine, generation),
+                    },
+                )
+            return redirect("gallery:home")
+        if request.htmx:
+            return render(request, "gallery/_form.html", {"form": form, "models": MODELS.values()})
+
+    page = listing.read(request, listing.mine(request.user))
+    if page.results_only:  # the filters' HTMX requests get the results
+        return page.results()
+    initial = {**_remembered_for(request.user), **_remix(request)}
+    return page.render(
+        "gallery/home.html",
+        {"form": form or GenerationForm(request.user, initial=initial), "models": MODELS.values()},
+    )
+
+
+def _remembered_for(user) -> dict:
+    last = Generation.objects.filter(owner=user).order_by("-created_at").first()
+    return _remembered(last) if last else {}
+
+
+def _remix(request: HttpRequest) -> dict:
+    """The form filled in from `?remix=<pk>` (and its seed with `&same_seed=1`) when the user
+    may see that generation; nothing otherwise, so an unknown number reveals nothing."""
+    pk = parse_id(request.GET.get("remix"))
+    if pk is None:
+        return {}
+    parent = Generation.objects.visible_to(request.user).filter(pk=pk).first()
+    if parent is None:
+        return {}
+    initial = _remembered(parent)
+    del initial["team"]  # where the new one goes stays the user's own choice
+    return {
+        **initial,
+        "prompt": parent.prompt,
+        "negative_prompt": parent.negative_prompt,
+        "seed": parent.seed if request.GET.get("same_seed") == "1" else None,
+        "remix": parent.pk,
+    }
+
+
+def _remembered(generation: Generation) -> dict:
+    """Settings kept on the form after a submit, so the next prompt starts from them."""
+    size = f"{generation.width}*{generation.height}"
+    if size not in dict(GenerationForm.base_fields["size"].choices):
+        size = CUSTOM_SIZE
+    return {
+        "model": generation.model,
+        "size": size,
+        "width": generation.width,
+        "height": generation.height,
+        "n": generation.n,
+        "prompt_extend": generation.prompt_extend,
+        "watermark": generation.watermark,
+        "team": generation.team_id,  # where the last one went: "remembered per user"
+    }
