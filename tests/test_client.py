@@ -209,3 +209,17 @@ def test_the_key_never_shows_in_errors_or_repr(simulator):
     with pytest.raises(DashScopeError) as caught:
         client.submit(REQUEST)
     assert TEST_KEY not in str(caught.value) + repr(caught.value) + repr(client)
+
+
+def test_it_names_the_configured_workspace_on_every_call(simulator, settings):
+    simulator.config.workspace = "ws-lighthouse"  # a sub-account key works in it only
+    settings.DASHSCOPE_BASE_URL, settings.DASHSCOPE_API_KEY = simulator.base_url, TEST_KEY
+    settings.DASHSCOPE_WORKSPACE = "ws-lighthouse"
+    client = DashScopeClient.from_settings()
+
+    task = client.submit(REQUEST)
+    assert wait_until_done(client, task.task_id).status == "SUCCEEDED"
+
+    with pytest.raises(DashScopeError) as refused:
+        DashScopeClient(simulator.base_url, TEST_KEY).fetch(task.task_id)
+    assert (refused.value.status, refused.value.code) == (403, "Workspace.AccessDenied")

@@ -1,4 +1,4 @@
-"""The DashScope simulator answers like the API reference says (shared/dashscope-api.md)."""
+"""The DashScope simulator answers like the API reference says (DashScope's API reference)."""
 
 import argparse
 import io

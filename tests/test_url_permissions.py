@@ -628,8 +628,6 @@ RULES: dict[str, list[Case]] = {
 }
 
 
-# Requests that must fail today: the rule is what the issue asks; the app does otherwise.
-# `strict` so that the fix turns them into failures until this list is emptied.
 def method_cases(cases: list[Case]) -> list[Case]:
     """The method a URL does not take answers 405 (after the login), and does nothing."""
     taken = {case.method for case in cases}

@@ -1,4 +1,4 @@
-"""The text-to-image V2 models and their documented limits (see shared/dashscope-api.md)."""
+"""The text-to-image V2 models and their limits, as DashScope documents them."""
 
 from __future__ import annotations
 

@@ -88,6 +88,22 @@ def test_removing_a_member_keeps_what_they_shared_under_the_owner(client, user, 
     assert (private.team, private.owner) == (None, other_user)
 
 
+def test_a_member_who_leaves_leaves_what_they_shared_to_the_owner(client, user, other_user, team):
+    shared = make_generation(other_user, team=team, prompt="bob's shared")
+    private = make_generation(other_user, prompt="bob's own")
+    client.force_login(other_user)
+
+    client.post(f"/teams/{team.pk}/leave/")
+
+    assert team.role_of(other_user) is None
+    shared.refresh_from_db()
+    private.refresh_from_db()
+    assert (shared.team, shared.owner) == (team, user)
+    assert (private.team, private.owner) == (None, other_user)
+    client.force_login(user)
+    assert "bob&#x27;s shared" in client.get(f"/teams/{team.pk}/gallery/").content.decode()
+
+
 def test_a_member_can_leave_but_the_owner_must_pass_ownership_first(client, user, other_user, team):
     client.force_login(user)
     client.post(f"/teams/{team.pk}/leave/")

@@ -1,4 +1,4 @@
-"""A local stand-in for DashScope's Wan text-to-image V2 API (see shared/dashscope-api.md).
+"""A local stand-in for DashScope's Wan text-to-image V2 API, as its API reference describes it.
 
 Standalone on purpose (stdlib + Pillow, no Django): tests, benchmarks and developers run it as
 `python -m gallery.dashscope.simulator`, and the official `dashscope` SDK works against it

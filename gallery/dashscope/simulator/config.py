@@ -39,6 +39,9 @@ class SimulatorConfig:
     inspection_word: str = _opt("forbidden", "a prompt with this word is refused at submit")
     output_inspection_word: str = _opt("nsfw-output", "a prompt with this word ends FAILED")
     valid_keys: list[str] | None = _opt(None, "accepted keys (default: any key starting sk-)")
+    workspace: str | None = _opt(
+        None, "calls must name this workspace (X-DashScope-WorkSpace), as a sub-account key's do"
+    )
     arrearage: bool = _opt(False, "every call answers 400 Arrearage")
     random_seed: int | None = _opt(None, "seed of the RNG behind faults, jitter and seeds")
 

@@ -122,6 +122,9 @@ class SimulatorServer:
         bad_key = not key.startswith("sk-") or (valid is not None and key not in valid)
         if scheme.lower() != "bearer" or bad_key:
             raise ApiError(401, "InvalidApiKey", "Invalid API-key provided.")
+        workspace = self.config.workspace
+        if workspace is not None and headers.get("X-DashScope-WorkSpace") != workspace:
+            raise ApiError(403, "Workspace.AccessDenied", "Workspace access denied.")
         return call(key, *args)
 
     def _submit(self, key: str, headers: Mapping[str, str], body: bytes) -> dict:
