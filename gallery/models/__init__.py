@@ -1,5 +1,6 @@
 from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
-from .generations import GeneratedImage, Generation, GenerationQuerySet, Lease
+from .generations import GeneratedImage, Generation, GenerationQuerySet
+from .lease import Lease
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
 
 __all__ = [

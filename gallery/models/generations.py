@@ -7,14 +7,13 @@ from django.db import models
 from django.db.models import (
     Count,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Q,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Now
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
@@ -67,7 +66,7 @@ class GenerationQuerySet(KeysetQuerySet):
             | Q(status__in=Generation.WATCHED, watched_since__lt=since)
         )
 
-    # The review view's filters (see views/review.py).
+    # The list pages' filters (see gallery/listing.py).
 
     def search(self, text: str) -> GenerationQuerySet:
         """Every word somewhere in the prompt, the negative prompt or DashScope's actual prompt."""
@@ -96,7 +95,7 @@ class GenerationQuerySet(KeysetQuerySet):
     def favourited_by(self, user) -> GenerationQuerySet:
         return self.filter(favourites__user=user)  # one star per user: no duplicate rows
 
-    # What a card shows each user besides the generation itself (see views/curation.py).
+    # What a card shows each user besides the generation itself (see templates/gallery/_card.html).
 
     def with_star(self, user) -> GenerationQuerySet:
         """`starred`: whether `user` starred it; a subquery, so no join multiplies the rows."""
@@ -338,39 +337,3 @@ class GeneratedImage(models.Model):
     @property
     def error_text(self) -> str:
         return explain(self.error_code, self.error_message) if self.error_code else ""
-
-
-class Lease(models.Model):
-    """A named lock with an expiry, so one dispatcher loop runs in the whole deployment. Times
-    are the database's (`Now()`), not each machine's clock, which may be a little off."""
-
-    name = models.CharField(max_length=40, primary_key=True)
-    holder = models.CharField(max_length=64)
-    expires_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return self.name
-
-    @classmethod
-    def acquire(cls, name: str, holder: str, ttl: float) -> bool:
-        """Take or renew the lease; False when someone else holds a live one."""
-        expires_at = ExpressionWrapper(
-            Now() + timedelta(seconds=ttl), output_field=models.DateTimeField()
-        )
-        taken = cls.objects.filter(Q(expires_at__lte=Now()) | Q(holder=holder), name=name).update(
-            holder=holder, expires_at=expires_at
-        )
-        if taken:
-            return True
-        _, created = cls.objects.get_or_create(
-            name=name, defaults={"holder": holder, "expires_at": expires_at}
-        )
-        return created
-
-    @classmethod
-    def release(cls, name: str, holder: str) -> None:
-        cls.objects.filter(name=name, holder=holder).update(expires_at=Now())
-
-    @classmethod
-    def is_held(cls, name: str) -> bool:
-        return cls.objects.filter(name=name, expires_at__gt=Now()).exists()

@@ -1,5 +1,5 @@
 """Listings in time order, paged by keyset: generations by when they were made, a board's
-images by when they were added. One implementation, so the review view pages both alike."""
+images by when they were added. One implementation, so the list pages page both alike."""
 
 from __future__ import annotations
 
