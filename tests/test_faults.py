@@ -35,7 +35,8 @@ from gallery.dashscope.client import DashScopeClient, ImageRequest
 from gallery.dashscope.simulator import ApiError, SimulatorConfig, SimulatorServer
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, QCluster, make_generation, process_env
+from .conftest import TEST_KEY, make_generation, process_env
+from .harness import QCluster
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
@@ -120,7 +121,6 @@ class Workers:
     def stop(self) -> None:
         if self.cluster:
             self.cluster.kill()
-            self.cluster.log.close()
             self.cluster = None
 
 

@@ -105,8 +105,7 @@ def test_web_and_worker_writing_at_once_never_meet_a_locked_database(
     assert Generation.objects.filter(status=Status.SUCCEEDED).count() == 2 * CREATED_PER_AUTHOR
     assert Comment.objects.exists() and Favourite.objects.exists()
     assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
-    qcluster.log.flush()
-    log = open(qcluster.log.name, encoding="utf-8", errors="replace").read()
+    log = qcluster.log()
     for sign in ("database is locked", "OperationalError", "Traceback"):
         assert sign not in log, log
     print(f"[sqlite] {next(requests)} web requests alongside {2 * CREATED_PER_AUTHOR} generations")
