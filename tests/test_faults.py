@@ -374,7 +374,11 @@ def test_a_throttling_storm_is_retried_with_backoff_until_every_generation_succe
         return [c for c in log.of("GET") if c.code == "Throttling.RateQuota"]
 
     simulator.config.query_rate = 1.0
-    wait_until(lambda: len(query_429s()) >= 3, 20, "DashScope refused no task query")
+    wait_until(
+        lambda: len(query_429s()) >= 3,
+        20,
+        lambda: f"DashScope refused {len(query_429s())} task queries, not 3",
+    )
     simulator.config.query_rate = 20.0
     wait_until_settled([g.pk for g in generations], 60)
 
