@@ -7,17 +7,23 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.harness import (
+    ROOT,
+    Process,
+    QCluster,
+    Simulator,
+    WebServer,
+    free_port,
+    process_env,
+    run_manage,
+)
+
 KEY = "sk-bench"
 PASSWORD = "bench-password-2026"
 MODEL = "wanx2.1-t2i-turbo"
@@ -26,12 +32,6 @@ MODEL = "wanx2.1-t2i-turbo"
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def procfile_command(name: str, **variables: str) -> list[str]:
@@ -58,9 +58,10 @@ def with_option(command: list[str], option: str, value: str) -> list[str]:
 
 
 class Stack:
-    """Web and worker as real subprocesses on one temporary VAR_DIR and SQLite database, talking
-    to the DashScope simulator at `dashscope_url` (which the caller starts). `env` adds to or
-    replaces their settings, e.g. another DATABASE_URL; this process gets them too."""
+    """Web and worker as real subprocesses (tests.harness's) on one temporary VAR_DIR and SQLite
+    database, talking to the DashScope simulator at `dashscope_url` (which the caller starts).
+    `env` adds to or replaces their settings, e.g. another DATABASE_URL; this process gets them
+    too. Each process's log is `name`.log in `workdir`."""
 
     def __init__(
         self,
@@ -71,23 +72,23 @@ class Stack:
     ) -> None:
         self.web_port = web_port or free_port()
         self.base_url = f"http://127.0.0.1:{self.web_port}"
-        self.env = {
-            **os.environ,
-            "VAR_DIR": str(workdir),
-            "DATABASE_URL": f"sqlite:///{workdir / 'bench.sqlite3'}",
-            "MEDIA_ROOT": str(workdir / "media"),
-            "DASHSCOPE_BASE_URL": dashscope_url,
-            "DASHSCOPE_API_KEY": KEY,
-            "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
-            "LOG_LEVEL": "WARNING",
+        self.env = process_env(
+            database_url=f"sqlite:///{workdir / 'bench.sqlite3'}",
+            media_root=workdir / "media",
+            dashscope_url=dashscope_url,
+            api_key=KEY,
+            VAR_DIR=str(workdir),
+            LOG_LEVEL="WARNING",
             **(env or {}),
-        }
+        )
         os.environ.update(self.env)
-        self.processes: dict[str, subprocess.Popen] = {}
+        self.processes: dict[str, Process] = {}
         self.logs = workdir
 
     def manage(self, *args: str) -> None:
-        subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True)
+        done = run_manage(*args, env=self.env)
+        if done.returncode:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
 
     def setup_django(self) -> None:
         """Migrate the fresh database and set Django up in this process too, so the benchmark
@@ -100,56 +101,40 @@ class Stack:
 
         django.setup()
 
-    def start(self, name: str, command: list[str], **env: str) -> None:
-        log = (self.logs / f"{name}.log").open("ab")
-        self.processes[name] = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env={**self.env, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            # Its own session: a Ctrl-C reaches only the benchmark, which stops the processes in
-            # order (a qcluster whose workers get SIGINT with it hangs), and a kill gets them all.
-            start_new_session=True,
-        )
+    def start(self, name: str, process: Process) -> Process:
+        """Start `process` (logging to `name`.log) and return it once it is ready."""
+        self.processes[name] = process
+        process.start()
+        return process
 
-    def start_worker(self, name: str = "qcluster", **env: str) -> None:
-        self.start(name, [sys.executable, "manage.py", "qcluster"], **env)
+    def log_path(self, name: str) -> Path:
+        return self.logs / f"{name}.log"
 
-    def start_web(self, command: list[str] | None = None, **env: str) -> None:
+    def start_simulator(self, command: list[str], port: int) -> Simulator:
+        """The simulator as a process of its own, started with `command` on `port`."""
+        simulator = Simulator(command, port, self.env, self.log_path("simulator"))
+        return self.start("simulator", simulator)
+
+    def start_worker(self, name: str = "qcluster", **env: str) -> QCluster:
+        # At INFO, as q2 says it is running only there (the harness waits for that line).
+        cluster_env = {**self.env, "LOG_LEVEL": "INFO", **env}
+        return self.start(name, QCluster(cluster_env, self.log_path(name)))
+
+    def start_web(self, command: list[str] | None = None, **env: str) -> WebServer:
         """gunicorn on this stack's port (by default with 2 workers of 8 threads), once it
         answers."""
         if command is None:
             command = [sys.executable, "-m", "gunicorn", "wanxweb.wsgi", "--workers", "2"]
             command += ["--threads", "8", "--bind", f"127.0.0.1:{self.web_port}"]
-        self.start("web", command, **env)
-        wait_for(f"{self.base_url}/accounts/login/", self.processes["web"])
+        web = WebServer({**self.env, **env}, self.log_path("web"), command, port=self.web_port)
+        return self.start("web", web)
 
     def stop(self, name: str) -> None:
-        process = self.processes.pop(name)
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)  # its children too
-            process.wait()
+        self.processes.pop(name).stop()
 
     def stop_all(self) -> None:
         for name in reversed(list(self.processes)):  # the last started depends on the first
             self.stop(name)
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args[:4]} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise RuntimeError(f"nothing answers at {url}")
 
 
 def login_form(session: requests.Session, username: str) -> dict[str, str]:

@@ -38,8 +38,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-import requests
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._browser import Browser, Result  # noqa: E402
@@ -50,7 +48,6 @@ from bench._harness import (  # noqa: E402
     free_port,
     percentile,
     procfile_command,
-    wait_for,
     with_option,
 )
 
@@ -252,8 +249,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     try:
         simulator = procfile_command("simulator", SIMULATOR_PORT=str(simulator_port))
         simulator = with_option(simulator, "--concurrency-limit", str(args.concurrency))
-        stack.start("simulator", simulator)
-        wait_for(f"http://127.0.0.1:{simulator_port}/_sim/stats", stack.processes["simulator"])
+        dashscope = stack.start_simulator(simulator, simulator_port)
         stack.setup_django()
         usernames = create_users(args.users, args.history)
         stack.start_worker()
@@ -310,7 +306,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         served = sum(r.at >= start for b in browsers for r in b.results)
 
         report(browsers, (start, end), login_seconds, served_log)
-        stats = requests.get(f"http://127.0.0.1:{simulator_port}/_sim/stats", timeout=5).json()
+        stats = dashscope.stats()
         print(
             f"simulator: {stats['submits']} submits, "
             f"{sum(stats['rejected'].values())} answered 429, "

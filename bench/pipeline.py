@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._harness import KEY, PASSWORD, Stack, create, logged_in_session, percentile  # noqa: E402
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from gallery.polling import sdk_queries_until  # noqa: E402
+from tests.harness import wait_until  # noqa: E402
 
 
 def watch_card(session: requests.Session, base_url: str, pk: int, seen: dict[int, float]) -> None:
@@ -52,11 +53,8 @@ def watch_card(session: requests.Session, base_url: str, pk: int, seen: dict[int
 def wait_until_done(pks: list[int], timeout: float = 600) -> None:
     from gallery.models import Generation
 
-    deadline = time.monotonic() + timeout
-    while Generation.objects.filter(pk__in=pks).active().exists():
-        if time.monotonic() > deadline:
-            raise RuntimeError("generations did not finish")
-        time.sleep(0.5)
+    active = Generation.objects.filter(pk__in=pks).active()
+    wait_until(lambda: not active.exists(), timeout, "generations did not finish", every=0.5)
 
 
 def idle_slot_gaps(tasks: list[dict], limit: int) -> list[float]:

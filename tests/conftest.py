@@ -1,11 +1,5 @@
 import functools
 import os
-import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,9 +8,10 @@ import requests
 
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 
+from . import harness
+from .harness import QCluster, WebServer, run_manage  # noqa: F401 (run_manage: imported from here)
+
 TEST_KEY = "sk-test-0123456789abcdef"
-ROOT = Path(__file__).resolve().parent.parent
-TIMEOUT = 30  # seconds for a request to a server a test started: a hang still fails
 # A test that uses one of these starts a real browser or qcluster: it is `slow`, left out of
 # `make test-fast`. Modules that start processes their own way say `pytestmark = slow`.
 SLOW_FIXTURES = frozenset({"page", "qcluster"})
@@ -193,30 +188,6 @@ def served_bytes(response) -> bytes:
     return b"".join(response.streaming_content)  # read to the end, the test client closes it
 
 
-class QCluster:
-    """A real `manage.py qcluster` process that a test can kill and start again."""
-
-    def __init__(self, env: dict, log_path: Path) -> None:
-        self.env = env
-        self.log = log_path.open("ab")
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "manage.py", "qcluster"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so the whole cluster (its workers too) can be killed
-        )
-
-    def kill(self) -> None:
-        """SIGKILL the cluster and every worker: a crash, not a shutdown."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-
 def embedded_environment(**variables: str) -> dict[str, str]:
     """This process's environment without a database, broker or storage of its own (so the
     embedded defaults, whichever configuration the run uses), with `variables` added."""
@@ -228,36 +199,22 @@ def embedded_environment(**variables: str) -> dict[str, str]:
     return {**kept, **variables}
 
 
-def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """`manage.py *args` as an operator runs it, in a process of its own, output captured."""
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
 def process_env(simulator, media_root: Path, **overrides: str) -> dict:
     """The environment of a qcluster or gunicorn this test starts: this test's database, queue,
     storage and simulator, and quick take-overs of the work of a process a test killed."""
     from django.conf import settings
 
-    return {
-        **os.environ,
-        "DATABASE_URL": shared_database_url(),
-        "MEDIA_ROOT": str(media_root),
-        "DASHSCOPE_BASE_URL": simulator.base_url,
-        "DASHSCOPE_API_KEY": TEST_KEY,
-        "DASHSCOPE_RESULT_HOSTS": "127.0.0.1",
-        "DISPATCHER_LEASE_SECONDS": "3",
-        "STORE_DEADLINE_SECONDS": "15",  # small images from loopback take well under a second
-        "Q_SYNC": "false",
-        "AWS_LOCATION": settings.STORAGES["default"].get("OPTIONS", {}).get("location", ""),
+    return harness.process_env(
+        database_url=shared_database_url(),
+        media_root=media_root,
+        dashscope_url=simulator.base_url,
+        api_key=TEST_KEY,
+        DISPATCHER_LEASE_SECONDS="3",
+        STORE_DEADLINE_SECONDS="15",  # small images from loopback take well under a second
+        Q_SYNC="false",
+        AWS_LOCATION=settings.STORAGES["default"].get("OPTIONS", {}).get("location", ""),
         **overrides,
-    }
+    )
 
 
 def shared_database_url() -> str:
@@ -280,70 +237,20 @@ def qcluster(transactional_db, simulator, settings, media_root, tmp_path):
     cluster.start()
     yield cluster
     cluster.kill()
-    cluster.log.close()
 
 
-class WebServer:
-    """gunicorn on a fixed loopback port, which a test can kill and start again."""
+@pytest.fixture
+def web(qcluster, tmp_path):
+    """gunicorn beside the `qcluster`, with its environment: the same database, storage and
+    simulator."""
+    from django.conf import settings
 
-    def __init__(self, env: dict, log_path: Path) -> None:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
-        self.log = log_path.open("ab")
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "wanxweb.wsgi", "--workers", "2"]
-            + ["--bind", f"127.0.0.1:{self.port}", "--graceful-timeout", "1"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if requests.get(f"{self.url}/accounts/login/", timeout=TIMEOUT).status_code == 200:
-                    return
-            except requests.RequestException:  # not listening, or a worker still booting
-                pass
-            assert self.process.poll() is None, "gunicorn exited; see its log"
-            assert time.monotonic() < deadline, "gunicorn did not answer in time"
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
-
-    def log_in(self, username: str, password: str) -> requests.Session:
-        """A browser's session, logged in through the login form."""
-        browser = requests.Session()
-        login = f"{self.url}/accounts/login/"
-        form = {"username": username, "password": password}
-        response = browser.post(login, form | csrf_field(browser, login), timeout=TIMEOUT)
-        assert response.status_code == 200 and response.url == f"{self.url}/"
-        return browser
-
-    def create(self, browser: requests.Session, prompt: str, n: int = 1) -> None:
-        """Submit the prompt form as a person does."""
-        form = {"model": "wanx2.1-t2i-turbo", "prompt": prompt, "size": "1024*1024", "n": n}
-        form |= csrf_field(browser, f"{self.url}/")
-        assert browser.post(f"{self.url}/", form, timeout=TIMEOUT).status_code == 200
-
-
-def csrf_field(browser: requests.Session, url: str) -> dict:
-    page = browser.get(url, timeout=TIMEOUT)
-    assert page.status_code == 200
-    return {
-        "csrfmiddlewaretoken": re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)[
-            1
-        ]
-    }
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        pytest.fail("no static files: run `manage.py collectstatic` first", pytrace=False)
+    server = WebServer({**qcluster.env, "HTTPS": "false"}, tmp_path / "gunicorn.log")
+    server.start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture

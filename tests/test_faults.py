@@ -35,7 +35,8 @@ from gallery.dashscope.client import DashScopeClient, ImageRequest
 from gallery.dashscope.simulator import ApiError, SimulatorConfig, SimulatorServer
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, QCluster, make_generation, process_env, slow
+from .conftest import TEST_KEY, make_generation, process_env, slow
+from .harness import QCluster, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), slow]
 Status = Generation.Status
@@ -120,7 +121,6 @@ class Workers:
     def stop(self) -> None:
         if self.cluster:
             self.cluster.kill()
-            self.cluster.log.close()
             self.cluster = None
 
 
@@ -285,6 +285,7 @@ class RequestLog:
         method: str
         subject: str  # the prompt of a submit, the task id of a query
         code: str  # "OK" or DashScope's error code
+        task_status: str = ""  # what a query answered "OK" said of the task
 
     def __init__(self, simulator) -> None:
         self.calls: list[RequestLog.Call] = []
@@ -298,16 +299,17 @@ class RequestLog:
             try:
                 payload = answer(method, path, query, headers, body, host)
             except ApiError as error:
-                self._add(method, subject, error.code)
+                self._add(self.Call(time.time(), method, subject, error.code))
                 raise
-            self._add(method, subject, "OK")
+            status = payload.get("output", {}).get("task_status", "") if method == "GET" else ""
+            self._add(self.Call(time.time(), method, subject, "OK", status))
             return payload
 
         simulator.handle_api = handle_api
 
-    def _add(self, method: str, subject: str, code: str) -> None:
+    def _add(self, call: RequestLog.Call) -> None:
         with self._lock:
-            self.calls.append(self.Call(time.time(), method, subject, code))
+            self.calls.append(call)
 
     def of(self, method: str, subject: str | None = None) -> list[RequestLog.Call]:
         with self._lock:
@@ -360,21 +362,30 @@ def test_a_throttling_storm_is_retried_with_backoff_until_every_generation_succe
 
     generations = start_batch(user, [f"storm {i}" for i in range(8)])
     prompts = [g.prompt for g in generations]
-    # ...then, once ours run, uses up the account's query budget for 2 s.
-    deadline = time.monotonic() + 20
-    while not any(c.code == "OK" and c.subject in prompts for c in log.of("POST")):
-        assert time.monotonic() < deadline, "nothing was accepted after the slots freed"
-        time.sleep(0.05)
+    # ...then, once ours run, uses up the account's query budget until DashScope has refused
+    # a few of our task queries.
+    wait_until(
+        lambda: any(c.code == "OK" and c.subject in prompts for c in log.of("POST")),
+        20,
+        "nothing was accepted after the slots freed",
+    )
+
+    def query_429s() -> list[RequestLog.Call]:
+        return [c for c in log.of("GET") if c.code == "Throttling.RateQuota"]
+
     simulator.config.query_rate = 1.0
-    time.sleep(2)
+    wait_until(
+        lambda: len(query_429s()) >= 3,
+        20,
+        lambda: f"DashScope refused {len(query_429s())} task queries, not 3",
+    )
     simulator.config.query_rate = 20.0
     wait_until_settled([g.pk for g in generations], 60)
 
     figures = check_batch(client, simulator, generations, lambda p: {SUCCEEDED})
     print(figures.line("429-storm", simulator))
     submit_429s = [c for c in log.of("POST") if c.subject in prompts and c.code == "Throttling"]
-    query_429s = [c for c in log.of("GET") if c.code == "Throttling.RateQuota"]
-    assert len(submit_429s) >= 2 and len(query_429s) >= 1
+    assert len(submit_429s) >= 2 and len(query_429s()) >= 3
     waits = []
     for prompt in {c.subject for c in submit_429s}:
         calls = log.of("POST", prompt)
@@ -384,7 +395,7 @@ def test_a_throttling_storm_is_retried_with_backoff_until_every_generation_succe
         if len(throttled) >= 2:  # the waits grow beyond the first
             assert max(throttled) >= 1.4, throttled
         waits += throttled
-    for task_id in {c.subject for c in query_429s}:
+    for task_id in {c.subject for c in query_429s()}:
         waits += waits_after_throttling(log.of("GET", task_id))
     # Backoff: no hot loop of retries straight after a 429.
     assert min(waits) >= 0.7, sorted(waits)[:5]
@@ -398,19 +409,38 @@ def test_a_throttling_storm_is_retried_with_backoff_until_every_generation_succe
 
 
 def test_a_burst_of_unknown_answers_loses_no_finished_task(simulator, workers, user, client):
+    log = RequestLog(simulator)
     workers.start()
     client.force_login(user)
     generations = start_batch(user, [f"unknown burst {i}" for i in range(4)])
-    deadline = time.monotonic() + 20
-    while simulator.stats()["submits"] < 2:
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
-    simulator.config.unknown_rate = 1.0  # DashScope's task store has a bad few seconds
-    time.sleep(6)
+    wait_until(lambda: simulator.stats()["submits"] >= 2, 20, "DashScope got no task")
+    # DashScope's task store has a bad few seconds: until it has said UNKNOWN of two tasks it
+    # had finished, twice each, so the app asked again after an UNKNOWN and met another.
+    simulator.config.unknown_rate = 1.0
+    forgotten = wait_until(
+        lambda: finished_tasks_answered_unknown(simulator, log, times=2),
+        30,
+        lambda: [(c.subject, c.code, c.task_status) for c in log.of("GET")],
+    )
     simulator.config.unknown_rate = 0.0
     wait_until_settled([g.pk for g in generations], 60)
 
     check_batch(client, simulator, generations, lambda p: {SUCCEEDED})
+    stored = Generation.objects.filter(task_id__in=forgotten, status=Status.SUCCEEDED)
+    assert stored.count() == len(forgotten) >= 2
+
+
+def finished_tasks_answered_unknown(simulator, log: RequestLog, times: int) -> set[str] | None:
+    """The tasks that DashScope answered UNKNOWN at least `times` times after they had ended,
+    if there are two or more."""
+    ended = {task_id: task["ended_at"] for task_id, task in simulator.stats()["tasks"].items()}
+    answers = Counter(
+        c.subject
+        for c in log.of("GET")
+        if c.task_status == "UNKNOWN" and ended.get(c.subject) and ended[c.subject] <= c.at
+    )
+    tasks = {task_id for task_id, count in answers.items() if count >= times}
+    return tasks if len(tasks) >= 2 else None
 
 
 @dataclass

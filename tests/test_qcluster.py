@@ -1,24 +1,14 @@
 """The whole pipeline with a real qcluster process and the simulator, created through the view."""
 
-import time
-
 import pytest
 
 from gallery.models import Generation
 
 from .conftest import served_bytes
+from .harness import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
-
-
-def wait_for(condition, seconds=30.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def test_generations_created_in_the_browser_end_with_stored_images(qcluster, client, user):
@@ -30,7 +20,11 @@ def test_generations_created_in_the_browser_end_with_stored_images(qcluster, cli
         )
         assert response.status_code == 302
 
-    wait_for(lambda: Generation.objects.filter(status=Status.SUCCEEDED).count() == 3)
+    wait_until(
+        lambda: Generation.objects.filter(status=Status.SUCCEEDED).count() == 3,
+        30,
+        lambda: list(Generation.objects.values_list("status", "error_code")),
+    )
 
     for generation in Generation.objects.all():
         assert generation.images.exclude(original="").count() == 2

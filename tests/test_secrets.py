@@ -1,6 +1,7 @@
 """The DashScope API key never shows: not in any page or HTMX fragment of a whole generation
-flow, not in the files served, the admin (q2's tasks and schedules too), error pages or logs,
-and not in q2's task arguments and results stored in the database."""
+flow, not in the files served, the admin (q2's tasks and schedules too), error pages or logs
+(this process's, and a real qcluster's and gunicorn's), and not in q2's task arguments and
+results stored in the database."""
 
 import logging
 
@@ -15,8 +16,10 @@ from gallery import tasks
 from gallery.models import GeneratedImage, Generation, Team
 
 from .conftest import TEST_KEY, make_generation, served_bytes
+from .harness import TIMEOUT, WebServer, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
+Status = Generation.Status
 HTMX = {"HX-Request": "true"}
 FORM = {"model": "wanx2.1-t2i-turbo", "size": "1024*1024", "n": 2, "prompt_extend": "on"}
 
@@ -150,3 +153,53 @@ def test_error_pages_never_show_the_key(dashscope, client, user):
     Seen.take(seen, strict.post("/", {"prompt": "no token"}), "/ (CSRF)", 403)
 
     assert TEST_KEY not in seen.text()
+
+
+@pytest.fixture
+def talkative(qcluster, tmp_path):
+    """The qcluster started again at log level DEBUG, and gunicorn beside it logging every
+    request at DEBUG too: their logs say all they would ever say."""
+    qcluster.env["LOG_LEVEL"] = "DEBUG"
+    qcluster.kill()
+    qcluster.start()
+    options = ("--access-logfile", "-", "--log-level", "debug")
+    env = {**qcluster.env, "HTTPS": "false"}
+    web = WebServer(env, tmp_path / "gunicorn.log", options=options)
+    web.start()
+    yield qcluster, web
+    web.kill()
+
+
+def test_the_key_is_in_no_log_of_the_worker_or_the_web_process(talkative, simulator, user):
+    qcluster, web = talkative
+    browser = web.log_in(user.username, "wonderland-2026")  # the `user` fixture's
+
+    # A generation made through gunicorn and stored by the qcluster, then one DashScope refuses
+    web.create(browser, "a lighthouse")
+    done = wait_until(
+        lambda: Generation.objects.filter(prompt="a lighthouse", status=Status.SUCCEEDED).first(),
+        60,
+        lambda: list(Generation.objects.values_list("status", "error_code")),
+    )
+    simulator.config.valid_keys = ["sk-another-key"]  # every call now fails with InvalidApiKey
+    web.create(browser, "refused")
+    refused = wait_until(
+        lambda: Generation.objects.filter(prompt="refused", status=Status.FAILED).first(),
+        60,
+        lambda: list(Generation.objects.values_list("status", "error_code")),
+    )
+    assert refused.error_code == "InvalidApiKey"
+    for generation in (done, refused):
+        card = browser.get(f"{web.url}/g/{generation.pk}/card/", timeout=TIMEOUT)
+        assert card.status_code == 200
+
+    worker_log, web_log = qcluster.log(), web.log()
+    # The logs tell of the whole flow (so the check below has something to read)…
+    assert f"generation {done.pk} submitted as DashScope task {done.task_id}" in worker_log
+    assert f"GET /results/{done.task_id}/0.png" in worker_log, worker_log
+    assert "Processed 'gallery.tasks.store_results'" in worker_log, worker_log
+    assert " 401 " in worker_log, worker_log  # DashScope's answer to the refused submit
+    assert f"GET /g/{refused.pk}/card/" in web_log and "POST / " in web_log, web_log
+    # …but never the key.
+    assert TEST_KEY not in worker_log
+    assert TEST_KEY not in web_log

@@ -8,7 +8,6 @@ only its owner sees it.
 """
 
 import re
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +17,8 @@ from django.core.files.storage import default_storage
 from gallery import tasks
 from gallery.models import Generation
 
-from .conftest import TIMEOUT, QCluster, WebServer, create_user, process_env, slow
+from .conftest import create_user, process_env, slow
+from .harness import TIMEOUT, QCluster, WebServer, wait_until
 
 pytestmark = [pytest.mark.django_db(transaction=True), slow]
 Status = Generation.Status
@@ -37,9 +37,7 @@ def processes(transactional_db, simulator, media_root, tmp_path):
         process.start()
     yield clusters, webs
     for process in clusters + webs:
-        if process.process.poll() is None:
-            process.kill()
-        process.log.close()
+        process.kill()
 
 
 def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(processes, simulator):
@@ -57,11 +55,15 @@ def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(process
         list(pool.map(create_all, range(PEOPLE)))
     assert Generation.objects.count() == PEOPLE * EACH
 
-    wait_until(lambda: Generation.objects.filter(status=Status.SUCCEEDED).count() >= 15)
+    wait_until(
+        lambda: Generation.objects.filter(status=Status.SUCCEEDED).count() >= 15, 60, statuses
+    )
     clusters[0].kill()  # mid-run: whatever it was doing is lost with it
     assert Generation.objects.active().exists()
     # Wait as the minute schedule would kick the surviving cluster, but every second.
-    wait_until(lambda: tasks.kick() or not Generation.objects.active().exists(), seconds=120)
+    wait_until(
+        lambda: tasks.kick() or not Generation.objects.active().exists(), 120, statuses, every=1
+    )
 
     generations = Generation.objects.all()
     assert Counter(generations.values_list("status", flat=True)) == {
@@ -74,9 +76,8 @@ def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(process
         assert default_storage.exists(image.original.name)
         assert default_storage.exists(image.thumbnail.name)
     # Both clusters stored images before one was killed: the jobs went to whichever was free.
-    logs = [(cluster.log.name, open(cluster.log.name).read()) for cluster in clusters]
-    for name, log in logs:
-        assert "Processed 'gallery.tasks.store_results'" in log, name
+    for cluster in clusters:
+        assert "Processed 'gallery.tasks.store_results'" in cluster.log(), cluster.name
 
     # Everyone sees their own ten cards, on either web process, and nobody else's.
     browsers = [webs[i % 2].log_in(person.username, PASSWORD) for i, person in enumerate(people)]
@@ -89,10 +90,5 @@ def test_two_of_each_share_fifty_generations_and_survive_a_killed_worker(process
             assert card.status_code == (200 if generation.owner_id == person.pk else 404)
 
 
-def wait_until(condition, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, Counter(
-            Generation.objects.values_list("status", flat=True)
-        )
-        time.sleep(1)
+def statuses() -> Counter:
+    return Counter(Generation.objects.values_list("status", flat=True))

@@ -41,7 +41,7 @@ def test_web_and_worker_writing_at_once_never_meet_a_locked_database(
     requests = count()
     settled = threading.Event()
 
-    def as_user(person, work) -> threading.Thread:
+    def as_user(person, work, name: str) -> threading.Thread:
         def run() -> None:
             client = Client(raise_request_exception=True)  # a server error fails the thread
             client.force_login(person)
@@ -52,7 +52,8 @@ def test_web_and_worker_writing_at_once_never_meet_a_locked_database(
             finally:
                 connection.close()  # this thread's own connection
 
-        return threading.Thread(target=run)
+        # A daemon: one that never ends fails the test below, not the whole run at its exit.
+        return threading.Thread(target=run, name=name, daemon=True)
 
     def author(person):
         def work(client: Client) -> None:
@@ -83,11 +84,11 @@ def test_web_and_worker_writing_at_once_never_meet_a_locked_database(
         return work
 
     threads = [
-        as_user(user, author(user)),
-        as_user(other_user, author(other_user)),
-        as_user(user, reviewer(user, 0)),
-        as_user(other_user, reviewer(other_user, 1)),
-        as_user(other_user, reviewer(other_user, 2)),
+        as_user(user, author(user), "author alice"),
+        as_user(other_user, author(other_user), "author bob"),
+        as_user(user, reviewer(user, 0), "reviewer alice"),
+        as_user(other_user, reviewer(other_user, 1), "reviewer bob 1"),
+        as_user(other_user, reviewer(other_user, 2), "reviewer bob 2"),
     ]
     for thread in threads:
         thread.start()
@@ -98,15 +99,17 @@ def test_web_and_worker_writing_at_once_never_meet_a_locked_database(
         assert time.monotonic() < deadline, list(Generation.objects.values("status"))
         time.sleep(0.2)
     settled.set()
+    ended_by = time.monotonic() + 30
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join(timeout=max(0.0, ended_by - time.monotonic()))
+    stuck = [thread.name for thread in threads if thread.is_alive()]
+    assert not stuck, f"still running 30 s after the work settled: {stuck}"
 
     assert not failures, failures  # every request succeeded, none met OperationalError
     assert Generation.objects.filter(status=Status.SUCCEEDED).count() == 2 * CREATED_PER_AUTHOR
     assert Comment.objects.exists() and Favourite.objects.exists()
     assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
-    qcluster.log.flush()
-    log = open(qcluster.log.name, encoding="utf-8", errors="replace").read()
+    log = qcluster.log()
     for sign in ("database is locked", "OperationalError", "Traceback"):
         assert sign not in log, log
     print(f"[sqlite] {next(requests)} web requests alongside {2 * CREATED_PER_AUTHOR} generations")

@@ -6,33 +6,18 @@ session survives, the generations complete, and their cards show the stored imag
 """
 
 import re
-import time
 from io import BytesIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from gallery.models import Generation
 
-from .conftest import TIMEOUT, WebServer
+from .harness import TIMEOUT, wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status
 PASSWORD = "wonderland-2026"  # the `user` fixture's
-
-
-@pytest.fixture
-def web(qcluster, tmp_path):
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        pytest.fail("no static files: run `manage.py collectstatic` first", pytrace=False)
-    # The worker's environment: the same database, media folder and simulator.
-    server = WebServer({**qcluster.env, "HTTPS": "false"}, tmp_path / "gunicorn.log")
-    server.start()
-    yield server
-    server.kill()
-    server.log.close()
 
 
 def test_restarting_the_web_process_mid_run_loses_nothing(web, simulator, user):
@@ -43,18 +28,17 @@ def test_restarting_the_web_process_mid_run_loses_nothing(web, simulator, user):
 
     ids = list(Generation.objects.values_list("pk", flat=True))
     assert len(ids) == 3
-    deadline = time.monotonic() + 20
-    while simulator.stats()["submits"] < 2:  # DashScope is working on them
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    # DashScope is working on them
+    wait_until(lambda: simulator.stats()["submits"] >= 2, 20, lambda: simulator.stats()["submits"])
     web.kill()
     assert Generation.objects.active().count() == 3  # nothing had finished yet
     web.start()
 
-    deadline = time.monotonic() + 60
-    while Generation.objects.active().exists():
-        assert time.monotonic() < deadline, list(Generation.objects.values("status"))
-        time.sleep(0.2)
+    wait_until(
+        lambda: not Generation.objects.active().exists(),
+        60,
+        lambda: list(Generation.objects.values("status")),
+    )
     assert simulator.stats()["submits"] == 3  # each sent once
     for pk in ids:
         card = browser.get(f"{web.url}/g/{pk}/card/", timeout=TIMEOUT)  # the same session as before
