@@ -25,6 +25,7 @@ from django.db import connections
 from tests.scale_out import DEFAULT_DATABASE_URL, object_storage
 
 from .conftest import embedded_environment, run_manage, slow
+from .harness import ROOT
 
 pytestmark = slow
 
@@ -369,8 +370,12 @@ def empty_database() -> Iterator[str]:
         yield url
 
 
+# This code's newest migration, the one an unmigrated copy lacks.
+NEWEST_MIGRATION = max(p.stem for p in (ROOT / "gallery" / "migrations").glob("0*.py"))
+
+
 def _unmigrated(old: Installation, path: Path) -> None:
-    changed_copy(old, path, "DELETE FROM django_migrations WHERE name = '0009_plain_text_names'")
+    changed_copy(old, path, f"DELETE FROM django_migrations WHERE name = '{NEWEST_MIGRATION}'")
 
 
 def _foreign(old: Installation, path: Path) -> None:
@@ -388,7 +393,7 @@ def _foreign(old: Installation, path: Path) -> None:
     [
         (lambda old, path: path.write_text("name,prompt\n"), "is not a readable SQLite database"),
         (_foreign, "is not a wanxweb database: it records no gallery migration"),
-        (_unmigrated, "lacks migrations of this code: gallery.0009_plain_text_names"),
+        (_unmigrated, f"lacks migrations of this code: gallery.{NEWEST_MIGRATION}"),
     ],
     ids=["not-sqlite", "foreign", "unmigrated"],
 )
