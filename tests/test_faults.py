@@ -335,9 +335,10 @@ def peak_overlap(intervals: list[tuple[float, float]]) -> int:
     return peak
 
 
-def conforms_to_rate(times: list[float], rate: float, slack: float = 0.15) -> bool:
+def conforms_to_rate(times: list[float], rate: float, slack: float = 0.5) -> bool:
     """Whether events at `times` fit a token bucket of `rate` per second with bursts of `rate`
-    (as DashScope counts them), allowing `slack` seconds for the network."""
+    (as DashScope counts them), allowing `slack` seconds for the way there: on a busy 2-core
+    machine, calls sent 0.5 s apart have reached the simulator 0.2 s apart."""
     times = sorted(times)
     burst = max(rate, 1.0)
     return all(
