@@ -36,6 +36,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
 
 
+@pytest.fixture(autouse=True)
+def test_settings(request, settings):
+    """The settings every test runs with, set here once.
+
+    Passwords are hashed with MD5: Django's default hasher takes about half a second a login on
+    purpose. Not for tests that start real processes (slow, without a browser): gunicorn takes
+    its settings from the environment and checks passwords with the real hashers, so the users
+    those tests log in there must be hashed with them."""
+    if request.node.get_closest_marker("slow") and "page" not in request.fixturenames:
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def own_queue():
     """A q2 queue of this test process's own: parallel test processes may share one Redis."""
@@ -86,8 +99,7 @@ def dashscope(simulator, settings, media_root, monkeypatch):
 
 
 def password_hash(password: str) -> str:
-    """Hashing takes about half a second by design: each password is hashed once per run (and
-    per hasher: some modules choose a fast one for their many logins)."""
+    """Each password is hashed once per run and hasher (see `test_settings`)."""
     from django.conf import settings
 
     return _password_hash(password, settings.PASSWORD_HASHERS[0])

@@ -159,9 +159,8 @@ class World:
 
 @pytest.fixture(autouse=True)
 def quick(settings):
-    """Hash passwords fast, keep the images in memory, and leave out WhiteNoise, which serves
-    none of these URLs but scans every static file for each new test client."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Keep the images in memory, and leave out WhiteNoise, which serves none of these URLs
+    but scans every static file for each new test client."""
     settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "whitenoise" not in name]
     settings.STORAGES = {
         **settings.STORAGES,

@@ -63,12 +63,6 @@ def live_server(request):
     server.stop()
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    """Creating a user and logging in hash the password; the default hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     """Fill in and send the real login form."""
     page.goto(f"{base_url}/accounts/login/")

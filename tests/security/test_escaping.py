@@ -13,7 +13,7 @@ from gallery.models import Board, Comment, GeneratedImage, Generation, Role, Tea
 from ..conftest import make_generation
 from ..views.test_detail import store_image
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 Status = Generation.Status
 
 
@@ -36,11 +36,6 @@ FIELDS = [
 ]
 # What a payload would look like had it reached the page unescaped, for any tag.
 LIVE = re.compile(r"<script>alert\(|[\"']\s*onmouseover|onmouseover=[\"']")
-
-
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

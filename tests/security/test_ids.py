@@ -12,13 +12,8 @@ from gallery.models import Board, Comment, Generation, Role, Team
 from ..conftest import create_user, make_generation
 from ..views.test_detail import store_image
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 MISSING = 987_654
-
-
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

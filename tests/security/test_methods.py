@@ -13,14 +13,9 @@ from gallery.urls import urlpatterns
 from ..conftest import make_generation
 from ..views.test_detail import store_image
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 METHODS = ("put", "patch", "delete")
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
-
-
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

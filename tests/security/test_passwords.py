@@ -10,11 +10,6 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "wonderland-2026"  # the `user` fixture's
 
 
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.mark.parametrize(
     ("new", "words"),
     [

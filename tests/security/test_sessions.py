@@ -11,11 +11,6 @@ PASSWORD = "wonderland-2026"  # the `user` fixture's
 COOKIE = settings.SESSION_COOKIE_NAME
 
 
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 def log_in(client):
     response = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
     assert response.status_code == 302 and response.url == "/"
