@@ -1,4 +1,3 @@
-import functools
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,6 +8,7 @@ import requests
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 
 from . import harness
+from .factories import create_user, make_generation  # noqa: F401 (the process tests import it here)
 from .harness import QCluster, WebServer, run_manage  # noqa: F401 (run_manage: imported from here)
 
 TEST_KEY = "sk-test-0123456789abcdef"
@@ -98,33 +98,6 @@ def dashscope(simulator, settings, media_root, monkeypatch):
     return simulator
 
 
-def password_hash(password: str) -> str:
-    """Each password is hashed once per run and hasher (see `test_settings`)."""
-    from django.conf import settings
-
-    return _password_hash(password, settings.PASSWORD_HASHERS[0])
-
-
-@functools.cache
-def _password_hash(password: str, hasher: str) -> str:
-    from django.contrib.auth.hashers import make_password
-
-    return make_password(password)
-
-
-def create_user(username: str, password: str | None = None, **fields):
-    """A user who can log in with `password`, as `create_user` makes them, but quickly."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model()(username=username, **fields)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        user.password = password_hash(password)
-    user.save()
-    return user
-
-
 @pytest.fixture
 def user(db):
     return create_user("alice", "wonderland-2026")
@@ -142,25 +115,6 @@ def other_user(db):
     return create_user("bob", "builder-2026")
 
 
-def make_generation(owner, *, due_at=None, **fields):
-    """A generation of `owner`'s; `due_at` sets the time field of its status (a retry, a poll,
-    a task-list look-up or a store job's hold, as gallery/lifecycle.py names them)."""
-    from gallery.lifecycle import DUE_FIELDS
-    from gallery.models import Generation
-
-    if due_at is not None:
-        fields[DUE_FIELDS[fields.get("status", Generation.Status.QUEUED)]] = due_at
-    defaults = {
-        "model": "wanx2.1-t2i-turbo",
-        "prompt": "a lighthouse at dawn",
-        "width": 1024,
-        "height": 1024,
-        "n": 1,
-        "seed": 42,
-    }
-    return Generation.objects.create(owner=owner, **{**defaults, **fields})
-
-
 def run_dispatcher(seconds: float = 15.0) -> None:
     """One dispatcher loop in this process, until nothing is active or `seconds` pass; no q2
     job it ran inline may have failed. The loop's own continuation is not run: inline, it
@@ -174,6 +128,12 @@ def run_dispatcher(seconds: float = 15.0) -> None:
     with mock.patch.object(dispatcher, "async_task"):
         dispatcher.Dispatcher().run(max_seconds=seconds)
     assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """Images may be downloaded from loopback (a test's own server) and DashScope's hosts."""
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", "dashscope-result-*.aliyuncs.com"]
 
 
 @pytest.fixture

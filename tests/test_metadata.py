@@ -10,7 +10,7 @@ from PIL import Image, PngImagePlugin
 from gallery.metadata import download_name, generation_manifest, png_with_metadata
 from gallery.models import GeneratedImage, Generation
 
-from .conftest import make_generation
+from .factories import make_generation
 
 pytestmark = pytest.mark.django_db
 

@@ -43,7 +43,7 @@ from gallery.models import (
 )
 from gallery.urls import urlpatterns
 
-from .conftest import create_user, make_generation
+from .factories import create_user, make_generation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User

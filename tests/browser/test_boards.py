@@ -7,8 +7,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
 
 
 def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(

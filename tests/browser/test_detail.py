@@ -1,6 +1,6 @@
 from playwright.sync_api import Page, expect
 
-from ..conftest import make_generation
+from ..factories import make_generation
 from .conftest import log_in
 
 

@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
+from ..factories import make_generation
 from .conftest import hide_tab, show_tab, wait_for_refused_requests
 
 # The whole pipeline (queue, submit, poll, store) takes a few seconds with these timings.

@@ -11,8 +11,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
 
 
 def finished(owner, prompt: str, n: int = 1, **fields) -> Generation:

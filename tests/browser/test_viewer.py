@@ -6,8 +6,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
 
 
 def test_the_viewer_steps_through_the_originals_with_the_keyboard(

@@ -13,9 +13,9 @@ from PIL import Image
 
 from gallery.downloads import DownloadError, fetch_image, host_allowed
 
-from ..conftest import make_generation
-from ..test_downloads import allow_loopback  # noqa: F401 (an autouse fixture)
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
 def image(kind: str, size=(64, 48), mode="RGB") -> bytes:

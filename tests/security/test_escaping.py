@@ -10,8 +10,7 @@ from django.utils.html import escape
 
 from gallery.models import Board, Comment, GeneratedImage, Generation, Role, Team
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 Status = Generation.Status

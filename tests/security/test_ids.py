@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from gallery.models import Board, Comment, Generation, Role, Team
 
-from ..conftest import create_user, make_generation
-from ..views.test_detail import store_image
+from ..factories import create_user, make_generation, store_image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 MISSING = 987_654

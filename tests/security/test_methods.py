@@ -10,8 +10,7 @@ from django.utils import timezone
 from gallery.models import Board, BoardItem, Comment, Generation, Invitation, Membership, Role, Team
 from gallery.urls import urlpatterns
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import make_generation, store_image
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 METHODS = ("put", "patch", "delete")

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from gallery.models import Board, BoardItem, Favourite, GeneratedImage, Generation, ReviewMark
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}

@@ -7,7 +7,7 @@ from PIL import Image
 
 from gallery.models import Board, GeneratedImage, Generation
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status

@@ -8,7 +8,7 @@ from django.core.files.base import ContentFile
 from gallery.models import GeneratedImage, Generation
 from gallery.views.compare import word_diff
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 

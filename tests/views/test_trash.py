@@ -8,7 +8,7 @@ from django.utils import timezone
 from gallery.models import GeneratedImage, Generation
 from gallery.tasks import purge_trash
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status
