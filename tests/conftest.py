@@ -8,7 +8,7 @@ import requests
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 
 from . import harness
-from .factories import create_user, make_generation  # noqa: F401 (the process tests import it here)
+from .factories import PASSWORD, create_user, make_generation  # noqa: F401 (make_generation: imported here)
 from .harness import QCluster, WebServer, run_manage  # noqa: F401 (run_manage: imported from here)
 
 TEST_KEY = "sk-test-0123456789abcdef"
@@ -100,7 +100,7 @@ def dashscope(simulator, settings, media_root, monkeypatch):
 
 @pytest.fixture
 def user(db):
-    return create_user("alice", "wonderland-2026")
+    return create_user("alice", PASSWORD)
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ import functools
 
 from django.core.files.base import ContentFile
 
+PASSWORD = "wonderland-2026"  # alice's, the `user` fixture's
+
 # The prompt form as a person fills it in: every field valid.
 PROMPT_FORM = {
     "model": "wanx2.1-t2i-turbo",

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Board, Generation, Role, Team
 
-from ..browser.conftest import log_in
+from ..browser.helpers import log_in
 from ..factories import make_generation, store_image
 
 Status = Generation.Status

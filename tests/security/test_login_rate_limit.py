@@ -8,8 +8,9 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.utils import timezone
 
+from ..factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "wonderland-2026"  # the `user` fixture's
 LOCKED = "Too many failed attempts to log in as “alice” from your address."
 
 
