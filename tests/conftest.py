@@ -1,4 +1,3 @@
-import functools
 import os
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,6 +8,7 @@ import requests
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer
 
 from . import harness
+from .factories import PASSWORD, create_user, make_generation  # noqa: F401 (make_generation: imported here)
 from .harness import QCluster, WebServer, run_manage  # noqa: F401 (run_manage: imported from here)
 
 TEST_KEY = "sk-test-0123456789abcdef"
@@ -34,6 +34,19 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
         database["TEST"]["NAME"] = str(settings.VAR_DIR / f"test-{os.getpid()}.sqlite3")
     else:
         database.setdefault("TEST", {})["NAME"] = f"test_{database['NAME']}_{os.getpid()}"
+
+
+@pytest.fixture(autouse=True)
+def test_settings(request, settings):
+    """The settings every test runs with, set here once.
+
+    Passwords are hashed with MD5: Django's default hasher takes about half a second a login on
+    purpose. Not for tests that start real processes (slow, without a browser): gunicorn takes
+    its settings from the environment and checks passwords with the real hashers, so the users
+    those tests log in there must be hashed with them."""
+    if request.node.get_closest_marker("slow") and "page" not in request.fixturenames:
+        return
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -85,37 +98,9 @@ def dashscope(simulator, settings, media_root, monkeypatch):
     return simulator
 
 
-def password_hash(password: str) -> str:
-    """Hashing takes about half a second by design: each password is hashed once per run (and
-    per hasher: some modules choose a fast one for their many logins)."""
-    from django.conf import settings
-
-    return _password_hash(password, settings.PASSWORD_HASHERS[0])
-
-
-@functools.cache
-def _password_hash(password: str, hasher: str) -> str:
-    from django.contrib.auth.hashers import make_password
-
-    return make_password(password)
-
-
-def create_user(username: str, password: str | None = None, **fields):
-    """A user who can log in with `password`, as `create_user` makes them, but quickly."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model()(username=username, **fields)
-    if password is None:
-        user.set_unusable_password()
-    else:
-        user.password = password_hash(password)
-    user.save()
-    return user
-
-
 @pytest.fixture
 def user(db):
-    return create_user("alice", "wonderland-2026")
+    return create_user("alice", PASSWORD)
 
 
 @pytest.fixture
@@ -128,25 +113,6 @@ def logged_in(client, user):
 @pytest.fixture
 def other_user(db):
     return create_user("bob", "builder-2026")
-
-
-def make_generation(owner, *, due_at=None, **fields):
-    """A generation of `owner`'s; `due_at` sets the time field of its status (a retry, a poll,
-    a task-list look-up or a store job's hold, as gallery/lifecycle.py names them)."""
-    from gallery.lifecycle import DUE_FIELDS
-    from gallery.models import Generation
-
-    if due_at is not None:
-        fields[DUE_FIELDS[fields.get("status", Generation.Status.QUEUED)]] = due_at
-    defaults = {
-        "model": "wanx2.1-t2i-turbo",
-        "prompt": "a lighthouse at dawn",
-        "width": 1024,
-        "height": 1024,
-        "n": 1,
-        "seed": 42,
-    }
-    return Generation.objects.create(owner=owner, **{**defaults, **fields})
 
 
 def run_dispatcher(seconds: float = 15.0) -> None:
@@ -162,6 +128,12 @@ def run_dispatcher(seconds: float = 15.0) -> None:
     with mock.patch.object(dispatcher, "async_task"):
         dispatcher.Dispatcher().run(max_seconds=seconds)
     assert not Failure.objects.exists(), [f.result for f in Failure.objects.all()]
+
+
+@pytest.fixture
+def allow_loopback(settings):
+    """Images may be downloaded from loopback (a test's own server) and DashScope's hosts."""
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", "dashscope-result-*.aliyuncs.com"]
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from gallery.dashscope.client import DashScopeClient, SubmittedTask, TaskStatus
 from gallery.dispatcher import LEASE_NAME, Dispatcher
 from gallery.models import Generation, Lease
 
-from .conftest import TEST_KEY, make_generation, run_dispatcher
+from .conftest import TEST_KEY, run_dispatcher
+from .factories import make_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status

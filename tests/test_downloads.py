@@ -13,7 +13,9 @@ from PIL import Image
 from gallery.downloads import DownloadError, fetch_image, give_up, host_allowed, store_results
 from gallery.models import Generation
 
-from .conftest import make_generation
+from .factories import make_generation
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
 def png(width=64, height=48) -> bytes:
@@ -48,11 +50,6 @@ def origin():
     server.url = f"http://127.0.0.1:{server.server_port}"
     yield server
     server.shutdown()
-
-
-@pytest.fixture(autouse=True)
-def allow_loopback(settings):
-    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", "dashscope-result-*.aliyuncs.com"]
 
 
 @pytest.mark.parametrize(

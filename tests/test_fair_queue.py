@@ -9,7 +9,7 @@ from django.utils import timezone
 from gallery import fair_queue
 from gallery.models import Generation
 
-from .conftest import make_generation
+from .factories import make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status

@@ -4,13 +4,12 @@ import io
 import json
 
 import pytest
-from django.core.files.base import ContentFile
 from PIL import Image, PngImagePlugin
 
 from gallery.metadata import download_name, generation_manifest, png_with_metadata
-from gallery.models import GeneratedImage, Generation
+from gallery.models import Generation
 
-from .conftest import make_generation
+from .factories import make_generation, store_image
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +21,6 @@ def png_bytes(**text) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (8, 6), (200, 80, 20)).save(out, "PNG", pnginfo=info)
     return out.getvalue()
-
-
-def stored_image(generation, index, data, name="0.png", seed=None) -> GeneratedImage:
-    image = GeneratedImage(generation=generation, index=index, width=8, height=6, seed=seed)
-    image.original.save(name, ContentFile(data), save=False)
-    image.save()
-    return image
 
 
 @pytest.fixture
@@ -53,8 +45,8 @@ def generation(user, media_root):
 
 
 def test_a_png_carries_every_parameter_and_its_own_seed(generation):
-    stored_image(generation, 0, png_bytes(), seed=41)
-    second = stored_image(generation, 1, png_bytes(), name="1.png", seed=42)
+    store_image(generation, 0, data=png_bytes(), seed=41)
+    second = store_image(generation, 1, data=png_bytes(), seed=42)
 
     with Image.open(io.BytesIO(png_with_metadata(generation, second))) as image:
         text = image.text
@@ -78,7 +70,7 @@ def test_a_png_carries_every_parameter_and_its_own_seed(generation):
 
 def test_the_pixels_stay_as_they_were_and_the_file_stays_valid(generation):
     original = png_bytes()
-    image = stored_image(generation, 0, original)
+    image = store_image(generation, 0, data=original)
 
     data = png_with_metadata(generation, image)
 
@@ -89,7 +81,7 @@ def test_the_pixels_stay_as_they_were_and_the_file_stays_valid(generation):
 
 
 def test_text_already_in_the_file_under_our_keywords_is_replaced(generation):
-    image = stored_image(generation, 0, png_bytes(prompt="stale", Author="DashScope"))
+    image = store_image(generation, 0, data=png_bytes(prompt="stale", Author="DashScope"))
 
     with Image.open(io.BytesIO(png_with_metadata(generation, image))) as checked:
         assert checked.text["prompt"] == "灯塔 at dawn, oil painting"
@@ -99,7 +91,7 @@ def test_text_already_in_the_file_under_our_keywords_is_replaced(generation):
 def test_an_unknown_seed_is_left_empty(generation):
     Generation.objects.filter(pk=generation.pk).update(seed=None)
     generation.refresh_from_db()
-    image = stored_image(generation, 0, png_bytes())
+    image = store_image(generation, 0, data=png_bytes())
 
     with Image.open(io.BytesIO(png_with_metadata(generation, image))) as checked:
         assert checked.text["seed"] == ""
@@ -112,13 +104,13 @@ def test_an_unknown_seed_is_left_empty(generation):
     ids=["jpeg", "truncated png"],
 )
 def test_other_files_are_served_as_stored(generation, data, name):
-    image = stored_image(generation, 0, data, name=name)
+    image = store_image(generation, 0, data=data, name=name)
     assert png_with_metadata(generation, image) == data
 
 
 def test_the_manifest_names_the_team_and_files_but_not_the_parent(generation, team):
     child = make_generation(generation.owner, parent=generation, team=team)
-    stored_image(child, 0, png_bytes(), name="generations/7/0.png", seed=3)
+    store_image(child, 0, data=png_bytes(), seed=3)
 
     manifest = generation_manifest(child)
 
@@ -130,7 +122,7 @@ def test_the_manifest_names_the_team_and_files_but_not_the_parent(generation, te
 
 def test_the_download_name_says_what_the_image_is(user, media_root):
     generation = make_generation(user, prompt="A lighthouse at dawn, oil painting")
-    image = stored_image(generation, 2, png_bytes(), name="2.png")
+    image = store_image(generation, 2, data=png_bytes())
     assert download_name(generation, image) == (
         f"wanxweb-{generation.pk}-3-a-lighthouse-at-dawn-oil-painting.png"
     )

@@ -14,7 +14,8 @@ from django.utils import timezone
 from gallery.dashscope.client import DashScopeClient, ImageRequest, TaskStatus
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, make_generation, run_dispatcher
+from .conftest import TEST_KEY, run_dispatcher
+from .factories import make_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = Generation.Status

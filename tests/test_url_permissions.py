@@ -23,11 +23,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image
 
 from gallery.models import (
     Board,
@@ -43,7 +41,7 @@ from gallery.models import (
 )
 from gallery.urls import urlpatterns
 
-from .conftest import create_user, make_generation
+from .factories import create_user, finished_generation, make_generation
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -101,24 +99,6 @@ SHARED_PROMPT = "team-harbour-at-night"
 NEW = "made-during-the-test"
 
 
-def _png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (2, 2), "navy").save(buffer, "PNG")
-    return buffer.getvalue()
-
-
-PNG = _png()
-
-
-def store_image(generation: Generation, index: int) -> GeneratedImage:
-    image = GeneratedImage(generation=generation, index=index, width=2, height=2, bytes=len(PNG))
-    folder = f"generations/{generation.pk}"
-    image.original.save(f"{folder}/{index}.png", ContentFile(PNG), save=False)
-    image.thumbnail.save(f"{folder}/{index}.thumb.webp", ContentFile(b"RIFF thumb"), save=False)
-    image.save()
-    return image
-
-
 @dataclass
 class World:
     team: Team
@@ -159,9 +139,8 @@ class World:
 
 @pytest.fixture(autouse=True)
 def quick(settings):
-    """Hash passwords fast, keep the images in memory, and leave out WhiteNoise, which serves
-    none of these URLs but scans every static file for each new test client."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    """Keep the images in memory, and leave out WhiteNoise, which serves none of these URLs
+    but scans every static file for each new test client."""
     settings.MIDDLEWARE = [name for name in settings.MIDDLEWARE if "whitenoise" not in name]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -175,11 +154,8 @@ def world(team, user, other_user, outsider) -> World:
     dave = create_user("dave", "member-2026")
     team.memberships.create(user=dave, role=Role.MEMBER)
     done = {"status": Status.SUCCEEDED, "completed_at": timezone.now()}
-    shared = make_generation(bob, team=team, prompt=SHARED_PROMPT, n=2, **done)
-    private = make_generation(bob, prompt=SECRET_PROMPT, **done)
-    for generation, count in [(shared, 2), (private, 1)]:
-        for index in range(count):
-            store_image(generation, index)
+    shared = finished_generation(bob, team=team, prompt=SHARED_PROMPT, n=2, **done)
+    private = finished_generation(bob, prompt=SECRET_PROMPT, **done)
     failed = make_generation(
         bob,
         team=team,

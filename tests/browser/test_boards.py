@@ -5,21 +5,14 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from gallery.models import Generation
-
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import finished_generation
 
 
 def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
     alice_page: Page, live_server, user, media_root
 ):
-    generation = make_generation(
-        user, prompt="a harbour at low tide", status=Generation.Status.SUCCEEDED
-    )
-    store_image(generation, 0)
-    meadow = make_generation(user, prompt="a meadow in june", status=Generation.Status.SUCCEEDED)
-    store_image(meadow, 0)
+    generation = finished_generation(user, prompt="a harbour at low tide")
+    meadow = finished_generation(user, prompt="a meadow in june")
     page = alice_page
 
     page.get_by_role("navigation").get_by_role("link", name="Boards").click()

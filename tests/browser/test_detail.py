@@ -1,7 +1,7 @@
 from playwright.sync_api import Page, expect
 
-from ..conftest import make_generation
-from .conftest import log_in
+from ..factories import make_generation
+from .helpers import log_in
 
 
 def test_another_user_gets_a_404_page_for_alices_generation(

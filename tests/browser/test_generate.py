@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
-from .conftest import hide_tab, show_tab, wait_for_refused_requests
+from ..factories import make_generation
+from .helpers import hide_tab, show_tab, wait_for_refused_requests
 
 # The whole pipeline (queue, submit, poll, store) takes a few seconds with these timings.
 PIPELINE_TIMEOUT = 20_000

@@ -2,7 +2,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from .conftest import PASSWORD, log_in
+from ..factories import PASSWORD
+from .helpers import log_in
 
 
 def test_it_logs_in_through_the_form_and_shows_the_gallery(page: Page, live_server, user):

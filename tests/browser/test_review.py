@@ -9,20 +9,7 @@ import zipfile
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from gallery.models import Generation
-
-from ..conftest import make_generation
-from ..views.test_detail import store_image
-
-
-def finished(owner, prompt: str, n: int = 1, **fields) -> Generation:
-    """A generation that has succeeded, with its `n` images stored."""
-    generation = make_generation(
-        owner, prompt=prompt, n=n, status=Generation.Status.SUCCEEDED, **fields
-    )
-    for index in range(n):
-        store_image(generation, index)
-    return generation
+from ..factories import finished_generation, make_generation
 
 
 def prompts(page: Page):
@@ -32,9 +19,9 @@ def prompts(page: Page):
 def test_search_and_model_filter_live_in_the_url_and_a_remix_links_back(
     alice_page: Page, live_server, user, media_root
 ):
-    finished(user, "a red lighthouse at dawn")
-    barn = finished(user, "a red barn in the snow", model="wan2.2-t2i-flash")
-    finished(user, "a blue harbour at night")
+    finished_generation(user, prompt="a red lighthouse at dawn")
+    barn = finished_generation(user, prompt="a red barn in the snow", model="wan2.2-t2i-flash")
+    finished_generation(user, prompt="a blue harbour at night")
     page = alice_page
     page.reload()
     expect(prompts(page)).to_have_text(
@@ -99,9 +86,9 @@ def test_search_and_model_filter_live_in_the_url_and_a_remix_links_back(
 def test_the_ticked_cards_download_as_a_zip_of_their_originals(
     alice_page: Page, user, media_root, tmp_path
 ):
-    pair = finished(user, "two lighthouses", n=2, seed=7)
-    single = finished(user, "a harbour crane", seed=100)
-    left_out = finished(user, "a rowing boat")
+    pair = finished_generation(user, prompt="two lighthouses", n=2, seed=7)
+    single = finished_generation(user, prompt="a harbour crane", seed=100)
+    left_out = finished_generation(user, prompt="a rowing boat")
     page = alice_page
     page.reload()
     expect(page.locator("#history > article")).to_have_count(3)
@@ -163,9 +150,9 @@ def test_leaving_the_search_box_keeps_the_cards_load_more_brought(
 
 
 def test_a_new_card_goes_only_into_a_list_whose_filters_show_it(
-    alice_page: Page, live_server, user
+    alice_page: Page, live_server, user, media_root
 ):
-    finished(user, "a meadow at noon")
+    finished_generation(user, prompt="a meadow at noon")
     page = alice_page
     page.goto(f"{live_server.url}/?q=meadow")
     expect(prompts(page)).to_have_text(["a meadow at noon"])

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from ..conftest import make_generation
-from .conftest import NOTHING_IN_FLIGHT, hide_tab, log_in, show_tab, wait_for_refused_requests
+from ..factories import make_generation
+from .helpers import NOTHING_IN_FLIGHT, hide_tab, log_in, show_tab, wait_for_refused_requests
 
 PIPELINE_TIMEOUT = 20_000
 LIVE_TIMEOUT = 8_000  # an open team gallery asks for new cards every 5 s

@@ -4,20 +4,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from gallery.models import Generation
-
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import finished_generation
 
 
 def test_the_viewer_steps_through_the_originals_with_the_keyboard(
     alice_page: Page, live_server, user, media_root
 ):
-    generation = make_generation(
-        user, prompt="three lighthouses", n=3, status=Generation.Status.SUCCEEDED
-    )
-    for index in range(3):
-        store_image(generation, index)
+    generation = finished_generation(user, prompt="three lighthouses", n=3)
     page = alice_page
     page.goto(f"{live_server.url}/g/{generation.pk}/")
     viewer = page.get_by_role("dialog", name="Image viewer")

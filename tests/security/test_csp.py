@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICY = {

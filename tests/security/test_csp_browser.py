@@ -10,9 +10,8 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Board, Generation, Role, Team
 
-from ..browser.conftest import log_in
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..browser.helpers import log_in
+from ..factories import make_generation, store_image
 
 Status = Generation.Status
 # An image from here breaks the policy (default-src 'self'): the marker a test reads up to.

@@ -9,7 +9,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from gallery.models import Favourite
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 UNSAFE_METHODS = ("post", "put", "patch", "delete")

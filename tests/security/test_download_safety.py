@@ -13,9 +13,9 @@ from PIL import Image
 
 from gallery.downloads import DownloadError, fetch_image, host_allowed
 
-from ..conftest import make_generation
-from ..test_downloads import allow_loopback  # noqa: F401 (an autouse fixture)
-from ..views.test_detail import store_image
+from ..factories import finished_generation
+
+pytestmark = pytest.mark.usefixtures("allow_loopback")
 
 
 def image(kind: str, size=(64, 48), mode="RGB") -> bytes:
@@ -145,8 +145,7 @@ def test_a_real_image_in_a_kept_format_is_taken(server, kind):
 
 @pytest.mark.django_db
 def test_stored_images_are_served_as_images_that_browsers_must_not_sniff(client, user, media_root):
-    generation = make_generation(user)
-    store_image(generation, 0)
+    generation = finished_generation(user)
     client.force_login(user)
     for kind in ("original", "download"):
         response = client.get(f"/g/{generation.pk}/images/0/{kind}/")

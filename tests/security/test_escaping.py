@@ -10,10 +10,9 @@ from django.utils.html import escape
 
 from gallery.models import Board, Comment, GeneratedImage, Generation, Role, Team
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import finished_generation, make_generation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 Status = Generation.Status
 
 
@@ -38,26 +37,20 @@ FIELDS = [
 LIVE = re.compile(r"<script>alert\(|[\"']\s*onmouseover|onmouseover=[\"']")
 
 
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def world(user, other_user):
     """alice owns a team with a hostile name and bob in it; everything carries a payload."""
     team = Team.create(payload("team"), owner=user)
     team.memberships.create(user=other_user, role=Role.MEMBER)
-    done = make_generation(
+    done = finished_generation(
         user,
         team=team,
         prompt=payload("prompt"),
         negative_prompt=payload("negative"),
         actual_prompt=payload("actual"),
-        status=Status.SUCCEEDED,
         n=2,
+        images=1,
     )
-    store_image(done, 0)
     GeneratedImage.objects.create(
         generation=done, index=1, error_code="NewCode", error_message=payload("image-error")
     )

@@ -9,8 +9,7 @@ from django.conf import settings
 
 from gallery.models import Board, Comment, Generation, Team
 
-from ..conftest import make_generation
-from ..views.test_home import VALID
+from ..factories import PROMPT_FORM, make_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +84,7 @@ def test_a_hostile_value_is_refused_at_its_field_and_nothing_is_queued(
 ):
     headers = {"HX-Request": "true"} if htmx else {}
 
-    response = logged_in.post("/", {**VALID, **change}, headers=headers)
+    response = logged_in.post("/", {**PROMPT_FORM, **change}, headers=headers)
 
     assert response.status_code == 200
     shown = " ".join(field_errors(response.content.decode(), field))
@@ -96,7 +95,7 @@ def test_a_hostile_value_is_refused_at_its_field_and_nothing_is_queued(
 def test_a_team_the_user_is_not_in_is_refused(logged_in, user, other_user, take_queued_jobs):
     Team.create("Alice's studio", owner=user)  # so the form has a team field to show it at
     theirs = Team.create("Bob's studio", owner=other_user)
-    response = logged_in.post("/", {**VALID, "team": theirs.pk})
+    response = logged_in.post("/", {**PROMPT_FORM, "team": theirs.pk})
     assert "Select a valid choice" in " ".join(field_errors(response.content.decode(), "team"))
     assert_nothing_queued(take_queued_jobs)
 
@@ -105,13 +104,15 @@ def test_a_team_posted_by_someone_in_no_team_is_refused_where_it_shows(
     logged_in, other_user, take_queued_jobs
 ):
     theirs = Team.create("Bob's studio", owner=other_user)
-    response = logged_in.post("/", {**VALID, "team": theirs.pk})
+    response = logged_in.post("/", {**PROMPT_FORM, "team": theirs.pk})
     assert "Select a valid choice" in " ".join(field_errors(response.content.decode(), "team"))
     assert_nothing_queued(take_queued_jobs)
 
 
 def test_a_request_too_large_to_read_is_refused_and_queues_nothing(logged_in, take_queued_jobs):
-    response = logged_in.post("/", {**VALID, "prompt": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE})
+    response = logged_in.post(
+        "/", {**PROMPT_FORM, "prompt": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+    )
     assert response.status_code == 400
     assert_nothing_queued(take_queued_jobs)
 
@@ -128,7 +129,7 @@ def test_a_request_too_large_to_read_is_refused_and_queues_nothing(logged_in, ta
     ],
 )
 def test_text_a_person_may_write_is_taken_as_typed(logged_in, prompt, take_queued_jobs):
-    response = logged_in.post("/", {**VALID, "prompt": prompt})
+    response = logged_in.post("/", {**PROMPT_FORM, "prompt": prompt})
     assert response.status_code == 302
     assert Generation.objects.get().prompt == prompt.strip()
     assert [job["func"] for job in take_queued_jobs()] == ["gallery.tasks.dispatch"]

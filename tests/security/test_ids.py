@@ -9,16 +9,10 @@ from django.utils import timezone
 
 from gallery.models import Board, Comment, Generation, Role, Team
 
-from ..conftest import create_user, make_generation
-from ..views.test_detail import store_image
+from ..factories import create_user, finished_generation, make_generation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 MISSING = 987_654
-
-
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -26,10 +20,8 @@ def theirs(other_user) -> dict:
     """bob's things, in a team of his that alice is not in."""
     team = Team.create("Bob's studio", owner=other_user)
     done = {"status": Generation.Status.SUCCEEDED, "completed_at": timezone.now()}
-    private = make_generation(other_user, prompt="bob's private one", **done)
-    store_image(private, 0)
-    shared = make_generation(other_user, team=team, prompt="bob's team one", **done)
-    store_image(shared, 0)
+    private = finished_generation(other_user, prompt="bob's private one", **done)
+    shared = finished_generation(other_user, team=team, prompt="bob's team one", **done)
     failed = make_generation(
         other_user,
         status=Generation.Status.FAILED,
@@ -117,8 +109,7 @@ def answer(client, method: str, url: str, data: dict, ids: dict) -> tuple:
 def test_someone_elses_id_answers_as_one_that_does_not_exist(
     client, user, theirs, method, url, data
 ):
-    own = make_generation(user, status=Generation.Status.SUCCEEDED)
-    store_image(own, 0)
+    own = finished_generation(user)
     client.force_login(user)
 
     for_theirs = answer(client, method, url, data, {**theirs, "own": own.pk})
@@ -153,8 +144,7 @@ NAMED_IDS = [request for request in REQUESTS + POSTED if request[2].get("ids") !
 def test_an_id_too_large_for_the_database_answers_as_one_that_does_not_exist(
     client, user, theirs, method, url, data
 ):
-    own = make_generation(user, status=Generation.Status.SUCCEEDED)
-    store_image(own, 0)
+    own = finished_generation(user)
     client.force_login(user)
 
     for_huge = answer(client, method, url, data, {**dict.fromkeys(theirs, HUGE), "own": own.pk})

@@ -8,14 +8,10 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.utils import timezone
 
+from ..factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "wonderland-2026"  # the `user` fixture's
 LOCKED = "Too many failed attempts to log in as “alice” from your address."
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def log_in(client, password, url="/accounts/login/", username="alice", ip="203.0.113.7"):

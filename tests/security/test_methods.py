@@ -10,17 +10,11 @@ from django.utils import timezone
 from gallery.models import Board, BoardItem, Comment, Generation, Invitation, Membership, Role, Team
 from gallery.urls import urlpatterns
 
-from ..conftest import make_generation
-from ..views.test_detail import store_image
+from ..factories import finished_generation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 METHODS = ("put", "patch", "delete")
 PARAMETER = re.compile(r"<(?:\w+:)?(\w+)>")
-
-
-@pytest.fixture(autouse=True)
-def quick(settings, media_root):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
@@ -29,10 +23,7 @@ def ids(user, other_user) -> dict:
     one of these methods would change something."""
     team = Team.create("Lighthouse keepers", owner=user)
     team.memberships.create(user=other_user, role=Role.MEMBER)
-    generation = make_generation(
-        user, team=team, status=Generation.Status.SUCCEEDED, completed_at=timezone.now()
-    )
-    store_image(generation, 0)
+    generation = finished_generation(user, team=team, completed_at=timezone.now())
     board = Board.objects.create(name="Picks", team=team)
     item = board.items.create(image=generation.images.get(), added_by=user)
     comment = Comment.objects.create(generation=generation, author=user, body="Crop it?")

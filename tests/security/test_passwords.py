@@ -2,17 +2,15 @@
 `make run` creates still gets a password they accept."""
 
 import pytest
+from django.conf import global_settings
 from django.contrib.auth.password_validation import validate_password
 
 from gallery.management.commands import welcome
+from wanxweb import settings as app_settings
+
+from ..factories import PASSWORD
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "wonderland-2026"  # the `user` fixture's
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.mark.parametrize(
@@ -64,3 +62,9 @@ def test_the_first_admin_of_make_run_gets_a_valid_password_and_can_log_in(
     response = client.post("/admin/login/", {"username": "admin", "password": password})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def test_outside_the_tests_passwords_are_hashed_with_a_slow_hasher():
+    """The tests hash with MD5 for speed (tests/conftest.py); the app itself must not."""
+    hashers = getattr(app_settings, "PASSWORD_HASHERS", global_settings.PASSWORD_HASHERS)
+    assert hashers[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"

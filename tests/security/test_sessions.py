@@ -6,14 +6,10 @@ from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 
+from ..factories import PASSWORD
+
 pytestmark = pytest.mark.django_db
-PASSWORD = "wonderland-2026"  # the `user` fixture's
 COOKIE = settings.SESSION_COOKIE_NAME
-
-
-@pytest.fixture(autouse=True)
-def quick_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def log_in(client):

@@ -1,6 +1,6 @@
 import pytest
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 

@@ -4,29 +4,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gallery.models import Board, BoardItem, Favourite, GeneratedImage, Generation, ReviewMark
+from gallery.models import Board, BoardItem, Favourite, Generation, ReviewMark
 
-from ..conftest import make_generation
+from ..factories import finished_generation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("media_root")]
 HTMX = {"HX-Request": "true"}
-
-
-def done(owner, team=None, n=1, **fields) -> Generation:
-    """A finished generation whose images are stored (by name: no file is read here)."""
-    generation = make_generation(
-        owner, team=team, n=n, status=Generation.Status.SUCCEEDED, **fields
-    )
-    for index in range(n):
-        GeneratedImage.objects.create(
-            generation=generation,
-            index=index,
-            original=f"generations/{generation.pk}/{index}.png",
-            thumbnail=f"generations/{generation.pk}/{index}.thumb.webp",
-            width=1024,
-            height=1024,
-        )
-    return generation
 
 
 def add_url(generation, index=0) -> str:
@@ -143,7 +126,7 @@ def test_a_board_needs_a_name(client, user, personal):
 
 
 def test_deleting_a_board_keeps_its_images(client, user, personal):
-    generation = done(user)
+    generation = finished_generation(user)
     BoardItem.objects.create(board=personal, image=generation.images.get())
     client.force_login(user)
     response = client.post(f"/boards/{personal.pk}/delete/")
@@ -153,7 +136,7 @@ def test_deleting_a_board_keeps_its_images(client, user, personal):
 
 
 def test_adding_an_image_from_a_card_puts_it_on_the_board(client, user, personal):
-    generation = done(user, n=2, prompt="gulls over the pier")
+    generation = finished_generation(user, n=2, prompt="gulls over the pier")
     client.force_login(user)
 
     response = client.post(add_url(generation, 1), {"board": personal.pk}, headers=HTMX)
@@ -169,7 +152,7 @@ def test_adding_an_image_from_a_card_puts_it_on_the_board(client, user, personal
 
 def test_an_image_can_be_on_several_boards_but_once_on_each(client, user, team, team_board):
     other = Board.objects.create(name="Second", owner=user)
-    generation = done(user, team=team)
+    generation = finished_generation(user, team=team)
     client.force_login(user)
     for board in [team_board, other, other]:
         client.post(add_url(generation), {"board": board.pk})
@@ -182,7 +165,7 @@ def test_an_image_can_be_on_several_boards_but_once_on_each(client, user, team, 
 
 
 def test_without_js_adding_returns_to_the_page_it_came_from(client, user, personal):
-    generation = done(user)
+    generation = finished_generation(user)
     client.force_login(user)
     response = client.post(add_url(generation), {"board": personal.pk, "next": "/?starred=on"})
     assert response.url == "/?starred=on"
@@ -195,7 +178,7 @@ def test_without_js_adding_returns_to_the_page_it_came_from(client, user, person
 
 
 def test_a_member_adds_a_team_image_to_the_team_board(client, team, user, other_user, team_board):
-    generation = done(user, team=team)
+    generation = finished_generation(user, team=team)
     client.force_login(other_user)
     client.post(add_url(generation), {"board": team_board.pk})
     client.force_login(team.viewer)
@@ -226,9 +209,9 @@ def test_only_visible_images_go_only_on_boards_you_may_change(
         "own": Board.objects.create(name="Mine", owner=someone),
     }
     images = {
-        "team": done(user, team=team),
-        "private of alice": done(user),
-        "trashed": done(user, deleted_at=timezone.now()),
+        "team": finished_generation(user, team=team),
+        "private of alice": finished_generation(user),
+        "trashed": finished_generation(user, deleted_at=timezone.now()),
     }
     client.force_login(someone)
     response = client.post(add_url(images[image_kind]), {"board": boards[board_kind].pk})
@@ -237,7 +220,7 @@ def test_only_visible_images_go_only_on_boards_you_may_change(
 
 
 def test_a_failed_image_cannot_be_added(client, user, personal):
-    generation = done(user)
+    generation = finished_generation(user)
     generation.images.update(original="", error_code="DataInspectionFailed")
     client.force_login(user)
     assert client.post(add_url(generation), {"board": personal.pk}).status_code == 404
@@ -246,7 +229,7 @@ def test_a_failed_image_cannot_be_added(client, user, personal):
 def test_the_card_offers_a_board_link_that_htmx_swaps_for_the_form(
     client, team, other_user, personal, team_board
 ):
-    generation = done(other_user, team=team)
+    generation = finished_generation(other_user, team=team)
     BoardItem.objects.create(board=team_board, image=generation.images.get())
     mine = Board.objects.create(name="Bob own", owner=other_user)
     client.force_login(other_user)
@@ -265,7 +248,7 @@ def test_the_card_offers_a_board_link_that_htmx_swaps_for_the_form(
 def test_without_js_the_board_link_opens_the_detail_page_with_a_form_per_image(
     client, user, personal
 ):
-    generation = done(user, n=2)
+    generation = finished_generation(user, n=2)
     client.force_login(user)
     response = client.get(add_url(generation))
     assert response.url == f"/g/{generation.pk}/"
@@ -275,7 +258,7 @@ def test_without_js_the_board_link_opens_the_detail_page_with_a_form_per_image(
 
 
 def test_removing_an_image_from_a_board(client, team, user, other_user, team_board):
-    generation = done(user, team=team)
+    generation = finished_generation(user, team=team)
     item = BoardItem.objects.create(board=team_board, image=generation.images.get())
     url = f"/boards/{team_board.pk}/items/{item.pk}/remove/"
 
@@ -289,7 +272,7 @@ def test_removing_an_image_from_a_board(client, team, user, other_user, team_boa
 
 
 def test_without_js_removing_returns_to_the_board(client, user, personal):
-    item = BoardItem.objects.create(board=personal, image=done(user).images.get())
+    item = BoardItem.objects.create(board=personal, image=finished_generation(user).images.get())
     client.force_login(user)
     response = client.post(f"/boards/{personal.pk}/items/{item.pk}/remove/")
     assert response.url == f"/boards/{personal.pk}/"
@@ -298,7 +281,7 @@ def test_without_js_removing_returns_to_the_board(client, user, personal):
 def test_an_image_unshared_or_trashed_since_drops_out_of_the_team_board(
     client, team, user, other_user, team_board
 ):
-    generation = done(other_user, team=team, prompt="harbour by bob")
+    generation = finished_generation(other_user, team=team, prompt="harbour by bob")
     BoardItem.objects.create(board=team_board, image=generation.images.get())
     Generation.objects.filter(pk=generation.pk).update(team=None)
 
@@ -325,7 +308,7 @@ def tile_prompts(body: str) -> list[str]:
 def test_the_board_shows_the_newest_added_first_and_loads_more(client, user, personal):
     start = timezone.now() - timedelta(days=1)
     for i in range(50):
-        image = done(user, prompt=f"wave {i:02}").images.get()
+        image = finished_generation(user, prompt=f"wave {i:02}").images.get()
         BoardItem.objects.create(board=personal, image=image, added_at=start + timedelta(i))
     client.force_login(user)
 
@@ -344,9 +327,9 @@ def test_the_board_shows_the_newest_added_first_and_loads_more(client, user, per
 
 
 def test_the_board_is_searched_and_filtered_like_every_list_page(client, user, personal):
-    lighthouse = done(user, n=2, prompt="a lighthouse in fog")
-    done(user, prompt="a lighthouse at noon")  # not on the board
-    meadow = done(user, prompt="a meadow", width=1280, height=720)
+    lighthouse = finished_generation(user, n=2, prompt="a lighthouse in fog")
+    finished_generation(user, prompt="a lighthouse at noon")  # not on the board
+    meadow = finished_generation(user, prompt="a meadow", width=1280, height=720)
     for image in [lighthouse.images.get(index=1), meadow.images.get()]:
         BoardItem.objects.create(board=personal, image=image)
     Favourite.objects.create(user=user, generation=meadow)
@@ -375,8 +358,8 @@ def test_the_board_is_searched_and_filtered_like_every_list_page(client, user, p
 def test_a_team_board_filters_by_author_and_review_a_personal_one_does_not(
     client, team, user, other_user, personal, team_board
 ):
-    by_alice = done(user, team=team, prompt="by alice")
-    by_bob = done(other_user, team=team, prompt="by bob")
+    by_alice = finished_generation(user, team=team, prompt="by alice")
+    by_bob = finished_generation(other_user, team=team, prompt="by bob")
     for generation in [by_alice, by_bob]:
         BoardItem.objects.create(board=team_board, image=generation.images.get())
         BoardItem.objects.create(board=personal, image=generation.images.get())
@@ -392,7 +375,9 @@ def test_a_team_board_filters_by_author_and_review_a_personal_one_does_not(
 
 
 def test_a_viewer_sees_the_team_boards_images_without_remove(client, team, user, team_board):
-    BoardItem.objects.create(board=team_board, image=done(user, team=team).images.get())
+    BoardItem.objects.create(
+        board=team_board, image=finished_generation(user, team=team).images.get()
+    )
     client.force_login(team.viewer)
     body = client.get(f"/boards/{team_board.pk}/").content.decode()
     assert len(tile_prompts(body)) == 1 and ">Remove</button>" not in body
@@ -404,7 +389,9 @@ def test_the_board_pages_queries_do_not_grow_with_its_images(
 ):
     for i in range(30):
         owner = user if i % 2 else other_user
-        BoardItem.objects.create(board=team_board, image=done(owner, team=team).images.get())
+        BoardItem.objects.create(
+            board=team_board, image=finished_generation(owner, team=team).images.get()
+        )
         Board.objects.create(name=f"Board {i}", owner=user)
     client.force_login(user)
     with django_assert_max_num_queries(8):

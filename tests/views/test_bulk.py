@@ -5,28 +5,20 @@ import zipfile
 import pytest
 from PIL import Image
 
-from gallery.models import Board, GeneratedImage, Generation
+from gallery.models import Board, Generation
 
-from ..conftest import make_generation
+from ..factories import finished_generation, make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status
 
 
-def stored(owner, prompt, **fields):
-    generation = make_generation(owner, prompt=prompt, status=Status.SUCCEEDED, **fields)
-    picture = io.BytesIO()
-    Image.new("RGB", (32, 24), "teal").save(picture, "PNG")
-    image = GeneratedImage(
-        generation=generation, index=0, width=32, height=24, seed=42, bytes=picture.tell()
-    )
-    image.original.save(f"generations/{generation.pk}/0.png", io.BytesIO(picture.getvalue()))
-    return generation
-
-
 @pytest.fixture
 def two(user, media_root):
-    return stored(user, "a lighthouse at dawn"), stored(user, "a harbour at night")
+    return (
+        finished_generation(user, prompt="a lighthouse at dawn"),
+        finished_generation(user, prompt="a harbour at night"),
+    )
 
 
 def test_a_list_page_offers_a_tick_per_finished_card(client, user, two):
@@ -54,7 +46,7 @@ def test_the_zip_holds_the_originals_with_their_prompts_and_a_manifest(client, u
 
 
 def test_the_zip_leaves_out_what_the_user_may_not_see(client, user, other_user, two, media_root):
-    bobs = stored(other_user, "bob's private")
+    bobs = finished_generation(other_user, prompt="bob's private")
     client.force_login(user)
     response = client.post("/bulk/", {"action": "zip", "ids": [two[0].pk, bobs.pk]})
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
@@ -71,8 +63,8 @@ def test_a_zip_too_big_for_one_request_is_refused_in_words(client, user, two, mo
 
 
 def test_bulk_delete_moves_only_what_the_user_may_delete(client, user, team, other_user, two):
-    bobs_team_item = stored(other_user, "bob's team item", team=team)
-    alices_team_item = stored(user, "alice's team item", team=team)
+    bobs_team_item = finished_generation(other_user, prompt="bob's team item", team=team)
+    alices_team_item = finished_generation(user, prompt="alice's team item", team=team)
     running = make_generation(user, status=Status.RUNNING)
     client.force_login(other_user)  # a member: may delete his own only
     client.post(

@@ -10,7 +10,8 @@ from django.utils import timezone
 from gallery.dashscope.client import DashScopeClient
 from gallery.models import Favourite, Generation, ReviewMark
 
-from ..conftest import TEST_KEY, make_generation
+from ..conftest import TEST_KEY
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}

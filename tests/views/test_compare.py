@@ -3,24 +3,22 @@
 import re
 
 import pytest
-from django.core.files.base import ContentFile
 
-from gallery.models import GeneratedImage, Generation
+from gallery.models import Generation
 from gallery.views.compare import word_diff
 
-from ..conftest import make_generation
+from ..factories import finished_generation, make_generation
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def pair(user, team, media_root):
-    a = make_generation(
+    a = finished_generation(
         user,
         prompt="a lighthouse at dawn, oil painting",
         actual_prompt="A lone lighthouse at dawn in thick oil paint",
         seed=7,
-        status="SUCCEEDED",
     )
     b = make_generation(
         user,
@@ -33,9 +31,6 @@ def pair(user, team, media_root):
         parent=a,
         team=team,
     )
-    image = GeneratedImage(generation=a, index=0, width=64, height=64, seed=7)
-    image.original.save("0.png", ContentFile(b"png"), save=False)
-    image.save()
     return a, b
 
 

@@ -7,8 +7,7 @@ import pytest
 
 from gallery.models import Board, BoardItem, Generation
 
-from ..conftest import make_generation
-from .conftest import store_image  # noqa: F401 (tests/browser, tests/security import it here)
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 

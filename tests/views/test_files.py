@@ -11,8 +11,8 @@ from PIL import Image
 from gallery.models import GeneratedImage, Generation
 
 from ..conftest import served_bytes
+from ..factories import store_image
 from ..scale_out import object_storage
-from .conftest import store_image
 
 pytestmark = pytest.mark.django_db
 FILE_SYSTEM_STORAGE = "django.core.files.storage.FileSystemStorage"

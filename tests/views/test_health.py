@@ -8,7 +8,7 @@ from django_q.models import Schedule
 from gallery.dispatcher import DISPATCHER_SCHEDULE, LEASE_NAME
 from gallery.models import Generation, Lease
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status

@@ -7,15 +7,9 @@ import pytest
 
 from gallery.models import Generation
 
-from ..conftest import make_generation
+from ..factories import PROMPT_FORM, make_generation
 
 pytestmark = pytest.mark.django_db
-VALID = {
-    "model": "wanx2.1-t2i-turbo",
-    "prompt": "a lighthouse at dawn",
-    "size": "1024*1024",
-    "n": 1,
-}
 REMIXED = {"model": "wanx2.1-t2i-turbo", "prompt": "a lighthouse at dusk", "size": "1024*1024"}
 
 
@@ -32,7 +26,7 @@ def test_it_creates_a_queued_generation_and_starts_the_dispatcher(
     logged_in, user, take_queued_jobs
 ):
     response = logged_in.post(
-        "/", {**VALID, "negative_prompt": "fog", "seed": "7", "watermark": "on"}
+        "/", {**PROMPT_FORM, "negative_prompt": "fog", "seed": "7", "watermark": "on"}
     )
 
     assert response.status_code == 302
@@ -45,7 +39,7 @@ def test_it_creates_a_queued_generation_and_starts_the_dispatcher(
 
 
 def test_an_htmx_submit_answers_a_fresh_form_and_the_new_card(logged_in):
-    response = logged_in.post("/", VALID, headers={"HX-Request": "true"})
+    response = logged_in.post("/", PROMPT_FORM, headers={"HX-Request": "true"})
 
     generation = Generation.objects.get()
     body = response.content.decode()
@@ -71,7 +65,7 @@ def test_an_htmx_submit_answers_a_fresh_form_and_the_new_card(logged_in):
 )
 def test_a_new_card_goes_on_top_only_of_a_list_that_would_show_it(logged_in, filters, listed):
     headers = {"HX-Request": "true", "HX-Current-URL": f"http://testserver/{filters}"}
-    response = logged_in.post("/", VALID, headers=headers)
+    response = logged_in.post("/", PROMPT_FORM, headers=headers)
 
     generation = Generation.objects.get()
     body = response.content.decode()
@@ -82,14 +76,14 @@ def test_a_new_card_goes_on_top_only_of_a_list_that_would_show_it(logged_in, fil
 
 
 def test_a_new_card_keeps_its_tick_box_in_the_list(logged_in):
-    body = logged_in.post("/", VALID, headers={"HX-Request": "true"}).content.decode()
+    body = logged_in.post("/", PROMPT_FORM, headers={"HX-Request": "true"}).content.decode()
     generation = Generation.objects.get()
     # While queued it has none; the refreshes that follow ask for the card with its tick box.
     assert f'hx-get="/g/{generation.pk}/card/?selectable=1"' in body
 
 
 def test_a_custom_size_is_used(logged_in):
-    logged_in.post("/", {**VALID, "size": "custom", "width": "800", "height": "1200"})
+    logged_in.post("/", {**PROMPT_FORM, "size": "custom", "width": "800", "height": "1200"})
     assert Generation.objects.values_list("width", "height").get() == (800, 1200)
 
 
@@ -122,7 +116,7 @@ def test_a_custom_size_is_used(logged_in):
 def test_a_wrong_input_is_refused_at_its_field_and_nothing_is_queued(
     logged_in, change, field, words, take_queued_jobs
 ):
-    response = logged_in.post("/", {**VALID, **change}, headers={"HX-Request": "true"})
+    response = logged_in.post("/", {**PROMPT_FORM, **change}, headers={"HX-Request": "true"})
 
     assert response.status_code == 200
     form = response.context["form"]
@@ -133,13 +127,14 @@ def test_a_wrong_input_is_refused_at_its_field_and_nothing_is_queued(
 
 
 def test_a_refused_form_keeps_what_was_typed(logged_in):
-    response = logged_in.post("/", {**VALID, "prompt": "keep me", "n": "9"})
+    response = logged_in.post("/", {**PROMPT_FORM, "prompt": "keep me", "n": "9"})
     assert "keep me" in response.content.decode()
 
 
 def test_wan25_allows_its_own_longer_prompt(logged_in):
     logged_in.post(
-        "/", {**VALID, "model": "wan2.5-t2i-preview", "size": "1280*1280", "prompt": "y" * 1500}
+        "/",
+        {**PROMPT_FORM, "model": "wan2.5-t2i-preview", "size": "1280*1280", "prompt": "y" * 1500},
     )
     assert Generation.objects.get().model == "wan2.5-t2i-preview"
 

@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from gallery.models import Favourite, GeneratedImage, Generation, ReviewMark
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 MONDAY = datetime(2026, 3, 2, tzinfo=UTC)

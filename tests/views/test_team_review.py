@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from gallery.models import Comment, Favourite, Generation, ReviewMark
 
-from ..conftest import make_generation
+from ..factories import make_generation
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}

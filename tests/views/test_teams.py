@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from gallery.models import Invitation, Role, Team
 
-from ..conftest import create_user, make_generation
+from ..factories import create_user, make_generation
 
 pytestmark = pytest.mark.django_db
 

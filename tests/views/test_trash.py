@@ -1,14 +1,13 @@
 from datetime import timedelta
 
 import pytest
-from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from gallery.models import GeneratedImage, Generation
+from gallery.models import Generation
 from gallery.tasks import purge_trash
 
-from ..conftest import make_generation
+from ..factories import finished_generation, make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status
@@ -16,12 +15,7 @@ Status = Generation.Status
 
 @pytest.fixture
 def done(user, media_root):
-    generation = make_generation(user, status=Status.SUCCEEDED)
-    image = GeneratedImage(generation=generation, index=0)
-    image.original.save(f"generations/{generation.pk}/0.png", ContentFile(b"png"), save=False)
-    image.thumbnail.save(f"generations/{generation.pk}/0.webp", ContentFile(b"webp"), save=False)
-    image.save()
-    return generation
+    return finished_generation(user)
 
 
 def test_deleting_moves_to_the_trash_and_hides_it_everywhere(client, user, done):
