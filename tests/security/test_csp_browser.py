@@ -18,11 +18,6 @@ Status = Generation.Status
 MARKER = "https://csp-marker.invalid/"
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def violations(page: Page) -> list:
     """Every CSP violation the page reports, from the DOM event and from the console; read it
