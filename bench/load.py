@@ -16,7 +16,7 @@ of the card fragment and of the gallery page as the users saw it and as gunicorn
 timed it, generations created and completed, the CPU time each process used, and the database
 queries one card fragment and one gallery page cost. The machine's load average is printed too:
 other work on it shows in every latency here.
-Target (issue 4): 0 errors, card fragment p95 under 100 ms on a 2-core machine.
+Target: 0 errors, card fragment p95 under 100 ms on a 2-core machine.
 
 Usage: .venv/bin/python bench/load.py [--users 50] [--seconds 60] [--concurrency 2]
            [--history 30] [--think 5] [--gallery-every 20] [--keep]

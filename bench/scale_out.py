@@ -1,6 +1,6 @@
 """Run one burst of generations on both of wanxweb's configurations and print them side by side.
 
-The configurations (issue 5):
+The configurations:
 - default: SQLite, django-q2's ORM broker, images in a local folder (MEDIA_ROOT);
 - scale-out: PostgreSQL (a scratch database, dropped afterwards), django-q2's Redis broker and
   Redis cache, images in S3 object storage (moto's S3 server with a fresh bucket, as `make test`
