@@ -1,0 +1,369 @@
+"""Mutation testing of the code that must never be wrong: what `make mutate` runs.
+
+    python -m tests.mutate                    every area (a few tens of minutes on 2 cores)
+    python -m tests.mutate sending allow-list  some areas
+    python -m tests.mutate --list             the mutants, without running anything
+    python -m tests.mutate --line 57          only the mutants on a line (with one area)
+
+Each mutant is one small change to one of the functions below (a comparison turned round, an
+`and` made an `or`, a keyword argument or a `raise` left out, a constant changed, …). For each,
+the tests that guard that area run against a copy of the project holding the mutant; a failing
+test kills it, a mutant under which every test passes survives and is listed. The tests run in
+the order given, with `-x`, so most mutants die within seconds; a survivor costs a full run.
+
+Why not mutmut: mutmut 3 runs every mutant inside one forked pytest process through trampolines
+it writes into each function, which does not hold with tests that start the simulator's threads,
+a live dispatcher and a database per process; this script runs each mutant as an ordinary pytest
+run, the way `make test` does, in one of two copies of the project (two runs at once, as the two
+cores allow). Log calls and docstrings are not mutated: what they say is not behaviour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import copy
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "mutants"
+WORKERS = 2
+
+
+@dataclass(frozen=True)
+class Area:
+    path: str
+    names: tuple[str, ...]  # the functions (or module-level constants) to mutate
+    tests: tuple[str, ...]  # quickest and closest first: with -x, the first failure ends a run
+
+
+AREAS = {
+    "reconciliation": Area(
+        "gallery/reconciliation.py",
+        ("find_task",),
+        ("tests/test_reconciliation.py", "tests/test_dispatcher.py"),
+    ),
+    "sending": Area(
+        "gallery/lifecycle.py",
+        ("claim_for_submit", "task_created", "submit_answered", "reconciled"),
+        ("tests/test_reconciliation.py", "tests/test_dispatcher.py", "tests/test_fair_queue.py"),
+    ),
+    "permissions": Area(
+        "gallery/permissions.py",
+        (),  # the whole module
+        ("tests/security/test_ids.py", "tests/test_url_permissions.py"),
+    ),
+    "allow-list": Area(
+        "gallery/downloads.py",
+        ("LOOPBACK_HOSTS", "host_allowed", "fetch_image"),
+        ("tests/security/test_download_safety.py", "tests/test_downloads.py"),
+    ),
+}
+
+
+@dataclass
+class Mutant:
+    area: str
+    path: str
+    line: int
+    description: str
+    source: str  # the whole mutated module
+    outcome: str = ""  # killed, survived, timed out
+    seconds: float = 0.0
+    detail: str = field(default="", repr=False)
+
+
+# -- making mutants -------------------------------------------------------------------------
+
+COMPARE_SWAPS = {
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+BINOP_SWAPS = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
+
+
+def _variants(node: ast.AST) -> list[tuple[ast.AST | str, str]]:
+    """Replacements for one node: a new node (or source text), and what the change is."""
+    out: list[tuple[ast.AST | str, str]] = []
+    if isinstance(node, ast.Compare):
+        for i, op in enumerate(node.ops):
+            if type(op) in COMPARE_SWAPS:
+                new = copy.deepcopy(node)
+                new.ops[i] = COMPARE_SWAPS[type(op)]()
+                out.append((new, "comparison turned round"))
+    elif isinstance(node, ast.BoolOp):
+        new = copy.deepcopy(node)
+        new.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        out.append((new, "and/or swapped"))
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        out.append((node.operand, "`not` dropped"))
+    elif isinstance(node, ast.BinOp) and type(node.op) in BINOP_SWAPS:
+        new = copy.deepcopy(node)
+        new.op = BINOP_SWAPS[type(node.op)]()
+        out.append((new, "arithmetic swapped"))
+    elif isinstance(node, ast.Constant):
+        value = node.value
+        if isinstance(value, bool):
+            out.append((ast.Constant(not value), "boolean flipped"))
+        elif isinstance(value, int | float):
+            out.append((ast.Constant(value + 1), "number changed"))
+        elif isinstance(value, str):
+            out.append((ast.Constant(f"XX{value}XX"), "string changed"))
+    elif isinstance(node, ast.Call):
+        for i in range(len(node.keywords)):
+            if node.keywords[i].arg is None:
+                continue
+            new = copy.deepcopy(node)
+            del new.keywords[i]
+            out.append((new, f"argument {node.keywords[i].arg}= left out"))
+    elif isinstance(node, ast.Return) and not (
+        node.value is None or (isinstance(node.value, ast.Constant) and node.value.value is None)
+    ):
+        out.append(("return None", "returns None"))
+    elif isinstance(node, ast.Raise | ast.Expr):
+        out.append(("pass", "statement left out"))
+    elif isinstance(node, ast.Continue):
+        out.append(("break", "continue made break"))
+    return out
+
+
+def _skipped(node: ast.AST) -> bool:
+    """Docstrings and log calls: words, not behaviour."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    call = node.value if isinstance(node, ast.Expr) else node
+    return (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and isinstance(call.func.value, ast.Name)
+        and call.func.value.id == "log"
+    )
+
+
+def _targets(tree: ast.Module, names: tuple[str, ...]) -> list[ast.AST]:
+    out = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            if not names or node.name in names:
+                out.append(node)
+        elif isinstance(node, ast.Assign | ast.AnnAssign) and names:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id in names for t in targets):
+                out.append(node.value)
+    return out
+
+
+def _walk(node: ast.AST):
+    """Every node under `node` except those `_skipped` (and what they hold)."""
+    if _skipped(node):
+        return
+    yield node
+    for child in ast.iter_child_nodes(node):
+        if isinstance(node, ast.FunctionDef) and child in node.decorator_list:
+            continue
+        yield from _walk(child)
+
+
+def _offset(lines: list[str], line: int, col: int) -> int:
+    # ast columns count UTF-8 bytes
+    return sum(len(x) for x in lines[: line - 1]) + len(lines[line - 1].encode()[:col].decode())
+
+
+def make_mutants(area_name: str) -> list[Mutant]:
+    area = AREAS[area_name]
+    text = (ROOT / area.path).read_text()
+    lines = text.splitlines(keepends=True)
+    tree = ast.parse(text)
+    original = ast.dump(tree)
+    mutants = []
+    for target in _targets(tree, area.names):
+        for node in _walk(target):
+            if not hasattr(node, "end_lineno") or isinstance(node, ast.arguments):
+                continue
+            start = _offset(lines, node.lineno, node.col_offset)
+            end = _offset(lines, node.end_lineno, node.end_col_offset)
+            for replacement, what in _variants(node):
+                new_text = replacement if isinstance(replacement, str) else ast.unparse(replacement)
+                source = text[:start] + new_text + text[end:]
+                try:
+                    if ast.dump(ast.parse(source)) == original:
+                        continue
+                except SyntaxError:
+                    continue
+                old_text = " ".join(text[start:end].split())
+                mutants.append(
+                    Mutant(
+                        area_name,
+                        area.path,
+                        node.lineno,
+                        f"{what}: `{_short(old_text)}` → `{_short(' '.join(new_text.split()))}`",
+                        source,
+                    )
+                )
+    return mutants
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# -- running them ---------------------------------------------------------------------------
+
+
+def _copy_project(dest: Path) -> None:
+    if dest.exists():
+        shutil.rmtree(dest)
+    ignore = shutil.ignore_patterns(".venv", ".git", "mutants", "var", "__pycache__", "*.pyc")
+    shutil.copytree(ROOT, dest, ignore=ignore, symlinks=True)
+
+
+def _env(copy_root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(copy_root)  # the copy's gallery, not the editable install's
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # a same-sized mutant must never reuse a stale .pyc
+    return env
+
+
+def _pytest(copy_root: Path, tests: tuple[str, ...], timeout: float) -> tuple[str, float, str]:
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", *tests]
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command,
+            cwd=copy_root,
+            env=_env(copy_root),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return "timed out", time.monotonic() - started, ""
+    seconds = time.monotonic() - started
+    lines = done.stdout.strip().splitlines()
+    detail = next((x for x in lines if x.startswith("FAILED") or x.startswith("ERROR")), "")
+    return ("survived" if done.returncode == 0 else "killed"), seconds, detail or lines[-1:][0]
+
+
+def _check_copy(copy_root: Path) -> None:
+    probe = "import gallery; print(gallery.__file__)"
+    found = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=copy_root,
+        env=_env(copy_root),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    if Path(found).resolve() != (copy_root / "gallery" / "__init__.py").resolve():
+        raise SystemExit(f"the copy imports {found}, not its own gallery")
+
+
+def run(areas: list[str], mutants: list[Mutant]) -> None:
+    copies = [WORK / f"project-{i}" for i in range(WORKERS)]
+    for root in copies:
+        _copy_project(root)
+        _check_copy(root)
+
+    timeouts = {}
+    for name in areas:  # the tests must pass unmutated, and say how long a run takes
+        outcome, seconds, detail = _pytest(copies[0], AREAS[name].tests, timeout=1800)
+        if outcome != "survived":
+            raise SystemExit(f"{name}: the tests fail without any mutant ({detail})")
+        timeouts[name] = max(3 * seconds, seconds + 60)
+        print(f"{name}: tests pass unmutated in {seconds:.0f} s", flush=True)
+
+    todo: queue.Queue[Mutant] = queue.Queue()
+    for mutant in mutants:
+        todo.put(mutant)
+    lock = threading.Lock()
+    count = [0]
+
+    def worker(root: Path) -> None:
+        while True:
+            try:
+                mutant = todo.get_nowait()
+            except queue.Empty:
+                return
+            target = root / mutant.path
+            original = target.read_text()
+            target.write_text(mutant.source)
+            try:
+                area = AREAS[mutant.area]
+                mutant.outcome, mutant.seconds, mutant.detail = _pytest(
+                    root, area.tests, timeouts[mutant.area]
+                )
+            finally:
+                target.write_text(original)
+            with lock:
+                count[0] += 1
+                print(
+                    f"[{count[0]}/{len(mutants)}] {mutant.outcome:9} {mutant.seconds:5.0f} s  "
+                    f"{mutant.path}:{mutant.line} {mutant.description}",
+                    flush=True,
+                )
+
+    threads = [threading.Thread(target=worker, args=(root,)) for root in copies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def report(areas: list[str], mutants: list[Mutant], seconds: float) -> str:
+    out = ["", f"{'area':15} {'mutants':>7} {'killed':>7} {'survived':>8} {'timed out':>9}"]
+    for name in areas:
+        mine = [m for m in mutants if m.area == name]
+        counts = [sum(m.outcome == o for m in mine) for o in ("killed", "survived", "timed out")]
+        out.append(f"{name:15} {len(mine):>7} {counts[0]:>7} {counts[1]:>8} {counts[2]:>9}")
+    out.append(f"in {seconds / 60:.1f} min")
+    survivors = [m for m in mutants if m.outcome == "survived"]
+    if survivors:
+        out.append("\nsurvivors:")
+        out += [f"  {m.area}: {m.path}:{m.line} {m.description}" for m in survivors]
+    return "\n".join(out)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("areas", nargs="*", help="some of: " + ", ".join(AREAS))
+    parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
+    parser.add_argument("--line", type=int, action="append", help="only mutants on these lines")
+    args = parser.parse_args()
+    areas = args.areas or list(AREAS)
+    if unknown := set(areas) - set(AREAS):
+        parser.error(f"no area {', '.join(sorted(unknown))}")
+    mutants = [m for name in areas for m in make_mutants(name)]
+    if args.line:
+        mutants = [m for m in mutants if m.line in args.line]
+    if args.list:
+        for m in mutants:
+            print(f"{m.area}: {m.path}:{m.line} {m.description}")
+        print(f"{len(mutants)} mutants")
+        return 0
+    started = time.monotonic()
+    run(areas, mutants)
+    text = report(areas, mutants, time.monotonic() - started)
+    print(text)
+    WORK.mkdir(exist_ok=True)
+    (WORK / "report.txt").write_text(text + "\n")
+    return 1 if any(m.outcome == "survived" for m in mutants) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
