@@ -1,7 +1,9 @@
-"""The download allow-list, beyond tests/test_downloads.py and tests/security/: what the
-mutation run (`make mutate`) showed no test held."""
+"""The download allow-list and fetch_image's guards, beyond tests/test_downloads.py and
+tests/security/: what the mutation run (`make mutate`) showed no test held."""
 
 import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -36,3 +38,35 @@ def test_a_host_that_does_not_answer_is_a_passing_problem_tried_again_later(sett
     with pytest.raises(DownloadError) as caught:
         fetch_image(f"http://127.0.0.1:{port}/a.png")
     assert caught.value.retryable
+
+
+def test_an_oversized_image_is_not_downloaded_whole(settings):
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    settings.IMAGE_MAX_BYTES = 100_000
+    total, sent, done = 64 * 2**20, [0], threading.Event()
+
+    class Endless(BaseHTTPRequestHandler):
+        def do_GET(self):  # no Content-Length: only the streaming cap can stop it
+            self.send_response(200)
+            self.end_headers()
+            try:
+                while sent[0] < total:
+                    self.wfile.write(b"\0" * 2**16)
+                    sent[0] += 2**16
+            except OSError:
+                pass  # the client hung up
+            finally:
+                done.set()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(DownloadError, match="larger than allowed"):
+            fetch_image(f"http://127.0.0.1:{server.server_port}/a.png")
+        assert done.wait(10)
+    finally:
+        server.shutdown()
+    assert sent[0] < total / 2  # it stopped reading at the cap, not at the end
