@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from gallery import lifecycle
+from gallery.dashscope.client import SubmittedTask, TaskStatus
 from gallery.dashscope.errors import DashScopeError
 from gallery.models import Generation
 from gallery.reconciliation import Finding
@@ -155,3 +156,56 @@ def test_a_record_dashscope_never_received_is_queued_to_be_sent_again(user):
 
     generation.refresh_from_db()
     assert (generation.status, generation.task_id) == (Status.QUEUED, "")
+
+
+def accepted(task_id: str = "new-task") -> SubmittedTask:
+    return SubmittedTask(task_id=task_id, status=TaskStatus.PENDING, request_id="req-1")
+
+
+def test_a_task_dashscope_accepted_is_saved_and_first_queried_when_asked(user):
+    generation = sending(user)
+
+    assert lifecycle.task_created(generation, accepted(), first_query_after=3.0)
+
+    generation.refresh_from_db()
+    assert generation.status == Status.PENDING
+    assert (generation.task_id, generation.request_id) == ("new-task", "req-1")
+    assert generation.poll_at == generation.submitted_at + timedelta(seconds=3)
+    assert generation.reconcile_at is None
+
+
+def test_a_late_answer_to_a_submit_given_up_for_lost_clears_what_the_give_up_said(user):
+    generation = make_generation(
+        user,
+        status=Status.FAILED,
+        error_code="SubmitOutcomeUnknown",
+        error_message="DashScope's task list never showed whether it arrived.",
+        completed_at=timezone.now(),
+        submitted_at=timezone.now(),
+    )
+
+    assert lifecycle.task_created(generation, accepted(), first_query_after=1.0)
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.task_id) == (Status.PENDING, "new-task")
+    assert (generation.error_code, generation.error_message) == ("", "")
+    assert generation.completed_at is None
+
+
+def test_a_late_answer_takes_only_its_own_record(user):
+    generation = sending(user)
+    other = sending(user)
+
+    lifecycle.task_created(generation, accepted(), first_query_after=1.0)
+
+    other.refresh_from_db()
+    assert (other.status, other.task_id) == (Status.SUBMITTING, "")
+
+
+def test_a_task_id_found_in_the_list_meanwhile_is_never_overwritten(user):
+    generation = sending(user)
+    Generation.objects.filter(pk=generation.pk).update(task_id="found-in-the-list")
+
+    assert not lifecycle.task_created(generation, accepted(), first_query_after=1.0)
+
+    assert Generation.objects.get(pk=generation.pk).task_id == "found-in-the-list"
