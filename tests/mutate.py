@@ -69,6 +69,7 @@ AREAS = {
         "gallery/permissions.py",
         (),  # the whole module
         (
+            "tests/test_permissions_rules.py",
             "tests/security/test_ids.py",
             "tests/views/test_files.py",
             "tests/test_url_permissions.py",
