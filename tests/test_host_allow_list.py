@@ -30,6 +30,17 @@ def test_plain_http_is_refused_from_a_listed_host_that_is_not_loopback(settings)
     assert host_allowed("http://images.example.com/a.png") is False
 
 
+def test_a_url_that_cannot_be_read_is_refused(settings):
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    assert host_allowed("http://127.0.0.1:99999999/a.png") is False
+
+
+def test_a_backslash_is_refused_even_before_an_allowed_host(settings):
+    # urllib3 (the download) sees 127.0.0.1 here, urllib.parse (redirects, messages) localhost.
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    assert host_allowed("http://127.0.0.1\\@localhost/a.png") is False
+
+
 def test_a_host_that_does_not_answer_is_a_passing_problem_tried_again_later(settings):
     with socket.socket() as unused:  # a loopback port that nothing listens on
         unused.bind(("127.0.0.1", 0))
