@@ -41,6 +41,11 @@ def test_a_backslash_is_refused_even_before_an_allowed_host(settings):
     assert host_allowed("http://127.0.0.1\\@localhost/a.png") is False
 
 
+def test_a_user_part_is_refused_even_before_an_allowed_host(settings):
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1"]
+    assert host_allowed("http://user:secret@127.0.0.1/a.png") is False
+
+
 def test_a_host_that_does_not_answer_is_a_passing_problem_tried_again_later(settings):
     with socket.socket() as unused:  # a loopback port that nothing listens on
         unused.bind(("127.0.0.1", 0))
