@@ -39,7 +39,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "mutants"
-WORKERS = 2
+WORKERS = 2  # pytest runs at once: the machine has two cores
 
 
 @dataclass(frozen=True)
@@ -391,8 +391,9 @@ def _check_copy(copy_root: Path) -> None:
         raise SystemExit(f"the copy imports {found}, not its own gallery")
 
 
-def run(areas: list[str], mutants: list[Mutant], baselines: bool = True) -> None:
-    copies = [WORK / f"project-{i}" for i in range(WORKERS)]
+def run(areas: list[str], mutants: list[Mutant], baselines: bool = True, workers: int = 2) -> None:
+    # Copies of this run's own: two runs at once (a re-run beside a long one) never share one.
+    copies = [WORK / f"run-{os.getpid()}" / f"project-{i}" for i in range(workers)]
     for root in copies:
         _copy_project(root)
         _check_copy(root)
@@ -447,6 +448,7 @@ def run(areas: list[str], mutants: list[Mutant], baselines: bool = True) -> None
         thread.start()
     for thread in threads:
         thread.join()
+    shutil.rmtree(WORK / f"run-{os.getpid()}")
 
 
 def report(areas: list[str], mutants: list[Mutant], seconds: float) -> str:
@@ -474,6 +476,7 @@ def main() -> int:
     parser.add_argument("areas", nargs="*", help="some of: " + ", ".join(AREAS))
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
     parser.add_argument("--line", type=int, action="append", help="only mutants on these lines")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="pytest runs at once")
     parser.add_argument(
         "--no-baseline", action="store_true", help="skip the unmutated runs (a re-run)"
     )
@@ -490,7 +493,7 @@ def main() -> int:
         print(f"{len(mutants)} mutants")
         return 0
     started = time.monotonic()
-    run(areas, mutants, baselines=not args.no_baseline)
+    run(areas, mutants, baselines=not args.no_baseline, workers=args.workers)
     text = report(areas, mutants, time.monotonic() - started)
     print(text)
     WORK.mkdir(exist_ok=True)
