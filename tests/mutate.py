@@ -152,6 +152,10 @@ EQUIVALENT: dict[tuple[str, ...], str] = {
         "string changed: `\"The image link had expired.\"` → `'XXThe image link had expired.XX'`",
     ): "Wording of the card's small print only: the error code ResultExpired, which tests"
     " hold, gives the plain words people read.",
+    (
+        "gallery/downloads.py",
+        "string changed: `\"Too many redirects.\"` → `'XXToo many redirects.XX'`",
+    ): "Wording of the card's small print only; the refusal itself is held by a test.",
 }
 
 
