@@ -1,4 +1,5 @@
 import os
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -134,6 +135,16 @@ def run_dispatcher(seconds: float = 15.0) -> None:
 def allow_loopback(settings):
     """Images may be downloaded from loopback (a test's own server) and DashScope's hosts."""
     settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", "dashscope-result-*.aliyuncs.com"]
+
+
+def finished(client, task_id: str):
+    """Wait until DashScope has finished the task (a `DashScopeClient` call away); its final
+    TaskStatus."""
+    deadline = time.monotonic() + 30
+    while (status := client.fetch(task_id).status).is_waiting:
+        assert time.monotonic() < deadline, f"task {task_id} never finished"
+        time.sleep(0.05)
+    return status
 
 
 @pytest.fixture

@@ -11,8 +11,7 @@ from gallery.dashscope.client import DashScopeClient, ImageRequest, TaskStatus
 from gallery.models import Generation
 from gallery.reconciliation import Finding, find_task
 
-from .conftest import TEST_KEY, make_generation
-from .test_reconciliation import finished
+from .conftest import TEST_KEY, finished, make_generation
 
 pytestmark = pytest.mark.django_db
 Status = Generation.Status

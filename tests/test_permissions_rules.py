@@ -5,8 +5,7 @@ import pytest
 
 from gallery.models import Board, BoardItem, Comment, Generation, Role, Team
 
-from .conftest import make_generation
-from .views.conftest import store_image
+from .factories import make_generation, store_image
 
 pytestmark = pytest.mark.django_db
 

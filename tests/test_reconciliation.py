@@ -5,7 +5,6 @@ the only thing that keeps the record from adopting the wrong task or being sent 
 """
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +13,7 @@ from django.utils import timezone
 from gallery.dashscope.client import DashScopeClient, ImageRequest, TaskStatus
 from gallery.models import Generation
 
-from .conftest import TEST_KEY, run_dispatcher
+from .conftest import TEST_KEY, finished, run_dispatcher
 from .factories import make_generation
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -29,15 +28,6 @@ def lost_submit(user, **fields) -> Generation:
         "reconcile_at": timezone.now() - timedelta(seconds=1),
     }
     return make_generation(user, **{**defaults, **fields})
-
-
-def finished(client: DashScopeClient, task_id: str) -> TaskStatus:
-    """Wait until DashScope has finished the task; its final status."""
-    deadline = time.monotonic() + 30
-    while (status := client.fetch(task_id).status).is_waiting:
-        assert time.monotonic() < deadline, f"task {task_id} never finished"
-        time.sleep(0.05)
-    return status
 
 
 @pytest.fixture
