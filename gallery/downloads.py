@@ -208,7 +208,7 @@ def store_results(generation: Generation) -> None:
             return
         all_settled &= _store_image(generation, index, result)
     if all_settled:
-        lifecycle.images_stored(generation, list(generation.images.all()))
+        lifecycle.images_stored(generation)
     else:
         lifecycle.store_later(generation)
 
@@ -226,4 +226,4 @@ def give_up(generation: Generation) -> None:
                     "error_message": "Gave up retrying.",
                 },
             )
-    lifecycle.images_stored(generation, list(generation.images.all()))
+    lifecycle.images_stored(generation)

@@ -24,9 +24,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from .dashscope.client import DashScopeClient, SubmittedTask, TaskState, TaskStatus
+from .dashscope.client import (
+    TASK_LIFETIME,
+    DashScopeClient,
+    SubmittedTask,
+    TaskState,
+    TaskStatus,
+)
 from .dashscope.errors import DashScopeError, ErrorCode
-from .models import GeneratedImage, Generation
+from .models import Generation
 from .pacing import PollSchedule, backoff
 from .reconciliation import LISTING_DELAY, Finding
 
@@ -41,7 +47,6 @@ DUE_FIELDS = {
     Status.DOWNLOADING: "store_claimed_until",
 }
 MAX_SUBMIT_RETRIES = 8  # for server errors; throttling is retried until GENERATION_MAX_AGE
-TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id
 RECHECK_UNDECIDED = timedelta(seconds=5)  # until the tasks that hide the answer finish
 STORE_RETRY_AFTER = timedelta(seconds=30)  # after a passing network problem; links last 24 h
 WATCHED = Generation.WATCHED
@@ -292,8 +297,9 @@ def restart_store(record: Generation, now: datetime) -> None:
         _start_store_job(record)
 
 
-def images_stored(record: Generation, images: list[GeneratedImage]) -> None:
+def images_stored(record: Generation) -> None:
     """DOWNLOADING → SUCCEEDED with whatever was stored, or FAILED when nothing was."""
+    images = list(record.images.all())
     if any(image.original for image in images):
         _move(
             record,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from .errors import DashScopeError, DashScopeUnavailable, ErrorCode
 SUBMIT_PATH = "/services/aigc/text2image/image-synthesis"
 BEIJING = ZoneInfo("Asia/Shanghai")  # DashScope's timestamps are Beijing-local strings
 LIST_PAGE_SIZE = 100  # the largest page the task list allows
+TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id (and its results)
 
 
 class TaskStatus(StrEnum):

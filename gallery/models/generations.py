@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..dashscope.catalog import MODELS
-from ..dashscope.client import ImageRequest
+from ..dashscope.client import TASK_LIFETIME, ImageRequest
 from ..dashscope.errors import ErrorCode, explain
 from .curation import Favourite, ReviewMark
 from .keyset import KeysetQuerySet
@@ -288,7 +288,7 @@ class Generation(models.Model):
             and self.error_code == ErrorCode.TIMED_OUT
             and bool(self.task_id)
             and self.submitted_at is not None
-            and timezone.now() - self.submitted_at < timedelta(hours=24)
+            and timezone.now() - self.submitted_at < TASK_LIFETIME
         )
 
     @property
