@@ -9,7 +9,7 @@ from django.utils import timezone
 from PIL import Image
 
 from gallery import lifecycle, polling
-from gallery.dashscope.client import DashScopeClient, SubmittedTask, TaskStatus
+from gallery.dashscope.client import DashScopeClient
 from gallery.dispatcher import LEASE_NAME, Dispatcher
 from gallery.models import Generation, Lease
 
@@ -316,20 +316,6 @@ def test_server_errors_on_half_the_calls_still_end_in_stored_images(dashscope, u
         Status.SUCCEEDED
     }
     assert dashscope.stats()["submits"] == 3
-
-
-def test_a_late_submit_answer_never_overwrites_a_record_that_moved_on(dashscope, user):
-    task = SubmittedTask(task_id="late-task", status=TaskStatus.PENDING, request_id="r")
-    found = make_generation(user, status=Status.PENDING, task_id="found-in-the-list")
-    done = make_generation(user, status=Status.SUCCEEDED, task_id="its-task")
-    refused = make_generation(user, status=Status.FAILED, error_code="Arrearage")
-    for record in (found, done, refused):
-        record.submitted_at = timezone.now()
-
-        assert not lifecycle.task_created(record, task, first_query_after=1.0)
-
-    assert not Generation.objects.filter(task_id="late-task").exists()
-    assert Generation.objects.get(pk=refused.pk).error_code == "Arrearage"
 
 
 def test_a_record_queued_past_the_age_limit_ends_in_plain_words(dashscope, user, settings):

@@ -209,3 +209,16 @@ def test_a_task_id_found_in_the_list_meanwhile_is_never_overwritten(user):
     assert not lifecycle.task_created(generation, accepted(), first_query_after=1.0)
 
     assert Generation.objects.get(pk=generation.pk).task_id == "found-in-the-list"
+
+
+def test_a_late_answer_never_overwrites_a_record_that_moved_on(user):
+    found = make_generation(user, status=Status.PENDING, task_id="found-in-the-list")
+    done = make_generation(user, status=Status.SUCCEEDED, task_id="its-task")
+    refused = make_generation(user, status=Status.FAILED, error_code="Arrearage")
+    for record in (found, done, refused):
+        record.submitted_at = timezone.now()
+
+        assert not lifecycle.task_created(record, accepted("late-task"), first_query_after=1.0)
+
+    assert not Generation.objects.filter(task_id="late-task").exists()
+    assert Generation.objects.get(pk=refused.pk).error_code == "Arrearage"
