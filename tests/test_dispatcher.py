@@ -305,8 +305,9 @@ def test_an_unknown_answer_after_a_day_ends_the_generation_in_plain_words(dashsc
     assert "no longer knows this task" in generation.error_text
 
 
-def test_server_errors_on_half_the_calls_still_end_in_stored_images(dashscope, user):
-    dashscope.config.error_rate_5xx = 0.5
+def test_server_errors_on_a_third_of_the_calls_still_end_in_stored_images(dashscope, user):
+    # Not half: a record then meets MAX_SUBMIT_RETRIES + 1 errors in a row once in 512 runs.
+    dashscope.config.error_rate_5xx = 0.3
     dashscope.config.random_seed = 7
     generations = [make_generation(user, prompt=f"storm {i}") for i in range(3)]
 
