@@ -1,10 +1,15 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
 
-from .models import Team
+from .models import Outage, Team
 
 
 def dashscope_mode(request) -> dict:
-    return {"dashscope_simulated": settings.DASHSCOPE_SIMULATED}
+    """Simulated or real, and the current outage: looked up only by a page that shows it."""
+    return {
+        "dashscope_simulated": settings.DASHSCOPE_SIMULATED,
+        "dashscope_outage": SimpleLazyObject(Outage.objects.current),
+    }
 
 
 def user_teams(request) -> dict:

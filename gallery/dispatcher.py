@@ -28,9 +28,11 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from . import downloads, fair_queue, lifecycle, reconciliation
+from .dashscope.catalog import MODELS
 from .dashscope.client import DashScopeClient, SubmittedTask
 from .dashscope.errors import DashScopeError
 from .models import Generation, Lease
+from .outages import OutageWatch
 from .pacing import PollSchedule, RateLimiter
 
 log = logging.getLogger(__name__)
@@ -57,6 +59,9 @@ class Dispatcher:
         )
         self.query_limiter = RateLimiter(settings.DASHSCOPE_QUERY_RATE)
         self.schedule = PollSchedule()
+        self.outage = OutageWatch()
+        self.probe: Future | None = None  # while DashScope is down: is it back?
+        self.last_probe = 0.0
         self.last_sweep = 0.0
         self.stopping = False
         # A dead dispatcher's lease lapses after this; the next kick or schedule takes over.
@@ -118,7 +123,10 @@ class Dispatcher:
         if time.monotonic() - self.last_sweep > SWEEP_EVERY:
             self.sweep(now)
             self.last_sweep = time.monotonic()
-        self._start_submits(now)
+        if self.outage.down:
+            self._start_probe(now)  # new tasks wait here: DashScope could not take them
+        else:
+            self._start_submits(now)
         self._start_queries(now)
         return self._seconds_until_due(now)
 
@@ -131,7 +139,7 @@ class Dispatcher:
 
     def _seconds_until_due(self, now: datetime) -> float | None:
         active = Generation.objects.active().exclude(pk__in=self._busy_ids())
-        if not self.calls and not active.exists():
+        if not self.calls and not self.probe and not active.exists():
             return None
         next_due = active.with_due_at().aggregate(at=Min("due_at"))["at"]
         if next_due is None:
@@ -147,16 +155,18 @@ class Dispatcher:
         return {record.pk for record, _ in self.calls.values()}
 
     def _apply_finished_calls(self) -> None:
+        if self.probe and self.probe.done():
+            self.outage.call_ended(_outcome(self.probe))
+            self.probe = None
         for future in [f for f in self.calls if f.done()]:
             record, apply = self.calls.pop(future)
             try:
-                outcome = future.result()
-            except DashScopeError as error:
-                outcome = error
+                outcome = _outcome(future)
             except Exception:
                 # e.g. the database refused the save; the sweep settles the record later
                 log.exception("%s for generation %s failed", apply.__name__, record.pk)
                 continue
+            self.outage.call_ended(outcome)
             apply(record, outcome)
 
     def _submit(self, record: Generation, first_query_after: float) -> SubmittedTask:
@@ -177,6 +187,17 @@ class Dispatcher:
 
     def _task_seen(self, record: Generation, outcome) -> None:
         lifecycle.task_seen(record, outcome, self.schedule)
+
+    def _start_probe(self, now: datetime) -> None:
+        """The cheapest call that DashScope answers when it is up: an empty page of its task
+        list. Queries of watched tasks, which go on meanwhile, tell as well."""
+        if (
+            self.probe
+            or time.monotonic() - self.last_probe < settings.DASHSCOPE_OUTAGE_PROBE_SECONDS
+        ):
+            return
+        self.last_probe = time.monotonic()
+        self.probe = self.pool.submit(self.client.list_tasks, next(iter(MODELS)), now, now)
 
     # -- what each tick starts ---------------------------------------------------------------
 
@@ -204,7 +225,10 @@ class Dispatcher:
             if not self.query_limiter.ready():
                 break
             self.query_limiter.take()
-            self._call(record, self._task_seen, self.client.fetch, record.task_id)
+            if record.cancelling:  # a person asked: the cancel takes this query's place
+                self._call(record, lifecycle.cancel_answered, self.client.cancel, record.task_id)
+            else:
+                self._call(record, self._task_seen, self.client.fetch, record.task_id)
 
     def sweep(self, now: datetime) -> None:
         """Nothing stays in flight forever."""
@@ -224,5 +248,14 @@ class Dispatcher:
                 downloads.give_up(record)
             else:
                 lifecycle.restart_store(record, now)
-        for record in others.waited_too_long(too_old):
-            lifecycle.time_out(record)
+        if self.outage.lets_records_age(too_old):
+            for record in others.waited_too_long(too_old):
+                lifecycle.time_out(record)
+
+
+def _outcome(future: Future):
+    """A call's result, or the DashScopeError it raised; other exceptions propagate."""
+    try:
+        return future.result()
+    except DashScopeError as error:
+        return error

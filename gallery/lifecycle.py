@@ -26,7 +26,6 @@ from django_q.tasks import async_task
 
 from .dashscope.client import (
     TASK_LIFETIME,
-    DashScopeClient,
     SubmittedTask,
     TaskState,
     TaskStatus,
@@ -38,6 +37,7 @@ from .reconciliation import LISTING_DELAY, Finding
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
+CancelRequest = Generation.CancelRequest
 
 DUE_FIELDS = {
     Status.QUEUED: "retry_at",
@@ -53,10 +53,12 @@ WATCHED = Generation.WATCHED
 
 
 def _changes(changes: dict) -> dict:
-    """`changes`, emptying the time fields that do not belong to the new status."""
+    """`changes`, emptying the time fields that do not belong to the new status (and the
+    time DashScope first answered UNKNOWN, which belongs to no status)."""
     if "status" in changes:
         for field in set(DUE_FIELDS.values()) - {DUE_FIELDS.get(changes["status"])}:
             changes.setdefault(field, None)
+        changes.setdefault("unknown_since", None)
     return changes
 
 
@@ -200,6 +202,7 @@ def task_seen(
             missed_checks=missed,
             checks=checks,
             poll_at=now + backoff(min(missed, 5)),
+            unknown_since=(record.unknown_since or now) if forgotten else record.unknown_since,
         )
     elif state.is_waiting:
         _move(
@@ -330,29 +333,45 @@ def time_out(record: Generation) -> None:
         _fail(record, WATCHED, ErrorCode.TIMED_OUT, "")
 
 
-def cancel(record: Generation, client: DashScopeClient | None = None) -> str:
-    """Try to cancel: at once while queued here, through DashScope while PENDING there.
-    Returns what happened, in words for the person who asked."""
-    cancelled = {
+def cancel(record: Generation) -> str:
+    """A person's cancel: at once while queued here; while PENDING at DashScope, recorded for
+    the dispatcher to carry out (a web request never waits on DashScope). Returns what
+    happened, in words for the person who asked."""
+    if _move(record, Status.QUEUED, **_cancelled()):
+        return "Cancelled before it was sent to DashScope: nothing was charged."
+    if not record.cancel_request and _move(
+        record, Status.PENDING, cancel_request=CancelRequest.REQUESTED, poll_at=timezone.now()
+    ):
+        return "Cancelling at DashScope: nothing is charged if it has not started yet."
+    if record.status == Status.SUBMITTING:
+        return "It is being sent to DashScope right now; try again in a moment."
+    if record.cancelling:
+        return "Cancelling at DashScope already."
+    return "It has already started, so it can no longer be cancelled."
+
+
+def cancel_answered(record: Generation, outcome: None | DashScopeError) -> None:
+    """What DashScope said to the cancel the dispatcher sent in place of a query."""
+    if not isinstance(outcome, DashScopeError):
+        _move(record, Status.PENDING, **_cancelled())
+    elif outcome.retryable:
+        missed = record.missed_checks + 1
+        _move(
+            record,
+            Status.PENDING,
+            missed_checks=missed,
+            poll_at=timezone.now() + backoff(min(missed, 5)),
+        )
+    else:  # no longer PENDING there: the next query tells what it is now
+        _move(record, Status.PENDING, cancel_request=CancelRequest.REFUSED, poll_at=timezone.now())
+
+
+def _cancelled() -> dict:
+    return {
         "status": Status.CANCELED,
         "error_code": ErrorCode.CANCELED,
         "completed_at": timezone.now(),
     }
-    if _move(record, Status.QUEUED, **cancelled):
-        return "Cancelled before it was sent to DashScope: nothing was charged."
-    if record.status == Status.PENDING and record.task_id:
-        client = client or DashScopeClient.from_settings()
-        try:
-            client.cancel(record.task_id)
-        except DashScopeError as error:
-            if error.retryable:
-                return "DashScope did not answer; try cancelling again in a moment."
-            return "DashScope has already started it, so it can no longer be cancelled."
-        _move(record, Status.PENDING, **cancelled)
-        return "Cancelled at DashScope before it started: nothing was charged."
-    if record.status == Status.SUBMITTING:
-        return "It is being sent to DashScope right now; try again in a moment."
-    return "It has already started, so it can no longer be cancelled."
 
 
 def recheck(record: Generation) -> bool:

@@ -265,6 +265,15 @@ DISPATCHER_LEASE_SECONDS = env.float("DISPATCHER_LEASE_SECONDS", default=30.0)
 WORKER_STALL_SECONDS = env.int("WORKER_STALL_SECONDS", default=180)
 # A record that makes no progress for this long ends FAILED (its task id kept for re-checks).
 GENERATION_MAX_AGE = env.int("GENERATION_MAX_AGE", default=30 * 60)
+# DashScope counts as down after this many failed calls in a row (no answer, or a 5xx) spanning
+# at least this many seconds: then every page says so, new tasks wait here, and nothing times
+# out until it answers again (the age limit counts from then).
+DASHSCOPE_OUTAGE_AFTER_FAILURES = env.int("DASHSCOPE_OUTAGE_AFTER_FAILURES", default=5)
+DASHSCOPE_OUTAGE_AFTER_SECONDS = env.float("DASHSCOPE_OUTAGE_AFTER_SECONDS", default=15.0)
+# While down, one call this often asks whether DashScope is back.
+DASHSCOPE_OUTAGE_PROBE_SECONDS = env.float("DASHSCOPE_OUTAGE_PROBE_SECONDS", default=5.0)
+# A task DashScope has answered UNKNOWN for this long stops holding a concurrency slot.
+FORGOTTEN_TASK_SLOT_SECONDS = env.int("FORGOTTEN_TASK_SLOT_SECONDS", default=120)
 # A job storing a task's images that has not finished a step (one image, downloaded and saved)
 # for this long is taken for dead and started again: a killed worker, or a job the Redis broker
 # lost. A live job that slow (a trickling download) stops at its next step, leaving it to the new.

@@ -54,6 +54,8 @@ class DashScopeError(Exception):
         self.retryable = retryable
         # A gateway error can come after the service behind it accepted the request.
         self.maybe_received = status in GATEWAY_STATUSES
+        # DashScope, or the way to it, is at fault (not the request): a sign of an outage.
+        self.server_side = status is not None and status >= 500
         super().__init__(f"{code}: {message} (HTTP {status}, request_id {request_id or '-'})")
 
 
@@ -67,6 +69,7 @@ class DashScopeUnavailable(DashScopeError):
     def __init__(self, code: str, message: str, *, maybe_received: bool) -> None:
         super().__init__(code, message, retryable=True)
         self.maybe_received = maybe_received
+        self.server_side = True
 
 
 # Plain words for the codes a person can meet; anything else falls back to DashScope's message.

@@ -1,6 +1,7 @@
 from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
 from .generations import GeneratedImage, Generation, GenerationQuerySet
 from .lease import Lease
+from .outage import Outage
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "Invitation",
     "Lease",
     "Membership",
+    "Outage",
     "ReviewMark",
     "Role",
     "Team",

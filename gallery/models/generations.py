@@ -47,8 +47,11 @@ class GenerationQuerySet(KeysetQuerySet):
         return self.filter(status__in=Generation.ACTIVE)
 
     def at_dashscope(self) -> GenerationQuerySet:
-        """Records holding one of the account's concurrency slots."""
-        return self.filter(status__in=Generation.AT_DASHSCOPE)
+        """Records holding one of the account's concurrency slots. A task DashScope has
+        answered UNKNOWN for longer than FORGOTTEN_TASK_SLOT_SECONDS (lost in an outage, most
+        likely) stops holding one: it is still watched, but no longer keeps others waiting."""
+        forgotten = timezone.now() - timedelta(seconds=settings.FORGOTTEN_TASK_SLOT_SECONDS)
+        return self.filter(status__in=Generation.AT_DASHSCOPE).exclude(unknown_since__lt=forgotten)
 
     def with_due_at(self) -> GenerationQuerySet:
         """`due_at`: when the dispatcher next acts on each record, whatever its status (only
@@ -159,7 +162,17 @@ def _count_marks(mark: str) -> Coalesce:
     return Coalesce(Subquery(marks), Value(0))
 
 
+class CancelRequest(models.TextChoices):
+    """A person's cancel of a task at DashScope, which the dispatcher carries out (a web request
+    never waits on DashScope)."""
+
+    REQUESTED = "REQUESTED", "Cancelling…"
+    REFUSED = "REFUSED", "Could not cancel: DashScope had already started it."
+
+
 class Generation(models.Model):
+    CancelRequest = CancelRequest
+
     class Status(models.TextChoices):
         QUEUED = "QUEUED", "Queued here"  # waiting for a free DashScope slot
         SUBMITTING = "SUBMITTING", "Submitting"
@@ -235,6 +248,8 @@ class Generation(models.Model):
     checks = models.PositiveIntegerField(default=0)  # task queries spent so far
     # consecutive queries that brought no status (an error or an UNKNOWN): they space out
     missed_checks = models.PositiveSmallIntegerField(default=0)
+    unknown_since = models.DateTimeField(null=True, blank=True)  # DashScope answers UNKNOWN
+    cancel_request = models.CharField(max_length=10, choices=CancelRequest, blank=True)
     rechecked_at = models.DateTimeField(null=True, blank=True)  # when a person asked to look again
     submit_attempts = models.PositiveSmallIntegerField(default=0)
     error_code = models.CharField(max_length=64, blank=True)
@@ -293,8 +308,25 @@ class Generation(models.Model):
 
     @property
     def can_cancel(self) -> bool:
-        """Queued here, or PENDING at DashScope (which cancels only tasks not yet started)."""
-        return self.status in (self.Status.QUEUED, self.Status.PENDING)
+        """Queued here, or PENDING at DashScope (which cancels only tasks not yet started),
+        unless a cancel is asked for already."""
+        return self.status in (self.Status.QUEUED, self.Status.PENDING) and not self.cancel_request
+
+    @property
+    def cancelling(self) -> bool:
+        return self.cancel_request == CancelRequest.REQUESTED and self.status == self.Status.PENDING
+
+    @property
+    def cancel_refused(self) -> bool:
+        """Asked too late, while it is still going: DashScope started the task before the
+        cancel reached it (it said so, or a query saw it running first)."""
+        return self.is_active and (
+            self.cancel_request == CancelRequest.REFUSED
+            or (
+                self.cancel_request == CancelRequest.REQUESTED
+                and self.status != self.Status.PENDING
+            )
+        )
 
     @property
     def can_retry(self) -> bool:

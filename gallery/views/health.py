@@ -14,7 +14,7 @@ from django.views.decorators.http import require_safe
 from django_q.models import Schedule
 
 from ..dispatcher import DISPATCHER_SCHEDULE, LEASE_NAME
-from ..models import Generation, Lease
+from ..models import Generation, Lease, Outage
 
 Status = Generation.Status
 
@@ -36,7 +36,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 def worker(request: HttpRequest) -> JsonResponse:
     """The dispatcher's lease, the active records, how long the oldest has waited for the
     dispatcher and how far the schedulers are behind; 503 once either passes
-    WORKER_STALL_SECONDS.
+    WORKER_STALL_SECONDS. Whether DashScope answers is a field of its own, never the status.
 
     Waiting for the dispatcher, not for DashScope, so that a burst never reads as a fault:
     - a record past its due time (`with_due_at`), unless QUEUED: a live loop queries due PENDING and
@@ -60,7 +60,11 @@ def worker(request: HttpRequest) -> JsonResponse:
             ),
         )
     )
-    since = [at for at in (work["due_since"], work["sendable_since"]) if at]
+    # While DashScope is down, new tasks wait here on purpose: that is no fault of the worker,
+    # and a load balancer must not drop a healthy node for it (the `dashscope` field says it).
+    outage = Outage.objects.current()
+    sendable_since = None if outage else work["sendable_since"]
+    since = [at for at in (work["due_since"], sendable_since) if at]
     waiting = max([0, *(int((now - at).total_seconds()) for at in since)])
     # Every running qcluster's scheduler moves the minute schedule's next run on: one left far
     # behind means no qcluster runs at all, which idle or not is a fault.
@@ -75,6 +79,11 @@ def worker(request: HttpRequest) -> JsonResponse:
             "scheduler_behind_seconds": scheduler_behind,
             "stall_seconds": settings.WORKER_STALL_SECONDS,
             "stalled": stalled,
+            "dashscope": {
+                "answering": outage is None,
+                "not_answering_since": outage.started_at.isoformat() if outage else None,
+                "cause": outage.cause if outage else "",
+            },
         },
         status=503 if stalled else 200,
     )

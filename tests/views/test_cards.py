@@ -8,10 +8,12 @@ import pytest
 from django.utils import timezone
 
 from gallery.dashscope.client import DashScopeClient
+from gallery.dispatcher import Dispatcher
 from gallery.models import Favourite, Generation, ReviewMark
 
-from ..conftest import TEST_KEY
+from ..conftest import TEST_KEY, run_dispatcher
 from ..factories import make_generation
+from ..harness import wait_until
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HX-Request": "true"}
@@ -209,32 +211,65 @@ def test_a_generation_queued_here_is_cancelled_at_once(client, user):
     assert "Cancelled before it was sent to DashScope" in body and "Cancelled" in body
 
 
-def test_a_task_pending_at_dashscope_is_cancelled_there(client, user, dashscope):
+def pending_at_dashscope(user, dashscope):
+    generation = make_generation(user)
+    task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
+    Generation.objects.filter(pk=generation.pk).update(
+        status=Status.PENDING, task_id=task.task_id, submitted_at=timezone.now()
+    )
+    return generation, task.task_id
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_pending_at_dashscope_is_cancelled_there_by_the_worker(client, user, dashscope):
     dashscope.config.pending_seconds = 30
-    generation = make_generation(user)
-    task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
-    Generation.objects.filter(pk=generation.pk).update(status=Status.PENDING, task_id=task.task_id)
+    generation, task_id = pending_at_dashscope(user, dashscope)
     client.force_login(user)
 
-    client.post(f"/g/{generation.pk}/cancel/")
+    response = client.post(f"/g/{generation.pk}/cancel/", headers=HTMX)
 
+    # The web request only recorded it: DashScope has not been asked yet.
+    assert dashscope.stats()["tasks"][task_id]["status"] == "PENDING"
+    body = response.content.decode()
+    assert '<span class="badge">Cancelling…</span>' in body
+    assert "Cancel</button>" not in body
+    assert "hx-trigger" in body  # it goes on reloading until DashScope has answered
+
+    run_dispatcher()
+
+    assert dashscope.stats()["tasks"][task_id]["status"] == "CANCELED"
+    body = client.get(f"/g/{generation.pk}/card/").content.decode()
+    assert '<span class="badge">Cancelled</span>' in body
     generation.refresh_from_db()
-    assert generation.status == Status.CANCELED
-    assert dashscope.stats()["tasks"][task.task_id]["status"] == "CANCELED"
+    assert (generation.status, generation.error_code) == (Status.CANCELED, "Canceled")
 
 
-def test_a_running_task_cannot_be_cancelled_and_says_so(client, user, dashscope):
+@pytest.mark.django_db(transaction=True)
+def test_a_task_dashscope_started_before_the_cancel_reached_it_runs_on_and_says_so(
+    client, user, dashscope
+):
     dashscope.config.pending_seconds = 0
-    generation = make_generation(user)
-    task = DashScopeClient(dashscope.base_url, TEST_KEY).submit(generation.image_request())
-    Generation.objects.filter(pk=generation.pk).update(status=Status.PENDING, task_id=task.task_id)
+    dashscope.config.running_seconds = 2
+    generation, task_id = pending_at_dashscope(user, dashscope)
     client.force_login(user)
+    client.post(f"/g/{generation.pk}/cancel/", headers=HTMX)
 
-    response = client.post(f"/g/{generation.pk}/cancel/", headers={"HX-Request": "true"})
+    dispatcher = Dispatcher()
+    wait_until(
+        lambda: (
+            dispatcher.tick() is not None
+            and Generation.objects.get(pk=generation.pk).cancel_refused
+        ),
+        20,
+        lambda: Generation.objects.values("status", "cancel_request").get(pk=generation.pk),
+    )
+    dispatcher.pool.shutdown()
 
-    assert "can no longer be cancelled" in response.content.decode()
-    generation.refresh_from_db()
-    assert generation.status == Status.PENDING
+    body = client.get(f"/g/{generation.pk}/card/").content.decode()
+    assert "Could not cancel: DashScope had already started it." in body
+    assert "Cancel</button>" not in body
+    run_dispatcher()
+    assert Generation.objects.get(pk=generation.pk).status == Status.SUCCEEDED
 
 
 def test_only_the_author_cancels(client, team, user, other_user):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from gallery.dispatcher import DISPATCHER_SCHEDULE, LEASE_NAME
-from gallery.models import Generation, Lease
+from gallery.models import Generation, Lease, Outage
 
 from ..factories import make_generation
 
@@ -70,6 +70,7 @@ def test_an_idle_worker_is_healthy(client):
         "scheduler_behind_seconds": 0,
         "stall_seconds": 180,
         "stalled": False,
+        "dashscope": {"answering": True, "not_answering_since": None, "cause": ""},
     }
 
 
@@ -150,9 +151,45 @@ def test_a_scheduler_a_minute_behind_is_healthy(client):
     assert client.get("/healthz/worker").status_code == 200
 
 
-def test_it_takes_three_queries_however_much_work_there_is(client, user, django_assert_num_queries):
+def test_it_takes_four_queries_however_much_work_there_is(client, user, django_assert_num_queries):
     for status in Generation.ACTIVE * 5:
         make_generation(user, status=status, due_at=ago(1))
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         assert client.get("/healthz/worker").json()["active"] == 25
+
+
+def test_it_says_whether_dashscope_answers_in_a_field_of_its_own(client):
+    assert client.get("/healthz/worker").json()["dashscope"] == {
+        "answering": True,
+        "not_answering_since": None,
+        "cause": "",
+    }
+    since = ago(300)
+    Outage.objects.create(
+        started_at=since, cause="ConnectionError: Could not connect to DashScope."
+    )
+
+    response = client.get("/healthz/worker")
+
+    assert response.status_code == 200
+    assert response.json()["dashscope"] == {
+        "answering": False,
+        "not_answering_since": since.isoformat(),
+        "cause": "ConnectionError: Could not connect to DashScope.",
+    }
+
+
+def test_records_kept_waiting_by_a_dashscope_outage_are_no_fault_of_the_worker(
+    client, user, settings
+):
+    make_generation(user, created_at=ago(settings.WORKER_STALL_SECONDS + 60))
+    assert client.get("/healthz/worker").status_code == 503  # no outage: the worker is stuck
+
+    Outage.objects.create(
+        started_at=ago(600), cause="ReadTimeout: DashScope did not answer in time."
+    )
+
+    response = client.get("/healthz/worker")
+    assert response.status_code == 200
+    assert response.json()["stalled"] is False

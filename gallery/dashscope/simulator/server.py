@@ -7,6 +7,7 @@ own checks: the order in which DashScope reports a request that breaks two rules
 
 import re
 import secrets
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,37 @@ from .handler import Handler
 from .images import OssError, check_signature, render_png, signed_url
 from .tasks import TaskBook
 from .validation import list_query
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    """Knows its open connections, so that stop() can end the kept-alive ones too: a stopped
+    simulator answers nothing, as a DashScope that is down."""
+
+    daemon_threads = True
+
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+
+    def process_request(self, request, client_address) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def drop_connections(self) -> None:
+        with self._connections_lock:
+            for connection in self._connections:
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass  # closed by its client meanwhile
+
 
 TASK_PATH = re.compile(r"/api/v1/tasks/([^/]+)")
 CANCEL_PATH = re.compile(r"/api/v1/tasks/([^/]+)/cancel")
@@ -41,11 +73,15 @@ class SimulatorServer:
         self._secret = secrets.token_bytes(32)  # signs result URLs; dies with the server
         self._dice = Dice(self.config.random_seed)
         self._tasks = TaskBook(self._dice)
-        self._httpd = ThreadingHTTPServer((host, port), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.simulator = self  # type: ignore[attr-defined]
+        self._httpd = self._listen(host, port)
         self._thread: threading.Thread | None = None
         self._serving = False
+        self._closed = False
+
+    def _listen(self, host: str, port: int) -> _HTTPServer:
+        httpd = _HTTPServer((host, port), Handler)
+        httpd.simulator = self  # type: ignore[attr-defined]
+        return httpd
 
     @property
     def base_url(self) -> str:
@@ -53,6 +89,11 @@ class SimulatorServer:
         return f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{port}/api/v1"
 
     def start(self) -> None:
+        """Serve; after a stop(), again on the same port, remembering every task (as DashScope
+        does after an outage)."""
+        if self._closed:
+            self._httpd = self._listen(*self._httpd.server_address[:2])
+            self._closed = False
         # The socket already listens (bound in __init__), so callers may connect at once.
         self._serving = True  # so that a stop() right away still ends the loop
         self._thread = threading.Thread(target=self.serve_forever, daemon=True)
@@ -69,6 +110,8 @@ class SimulatorServer:
         if self._serving:
             self._httpd.shutdown()
         self._httpd.server_close()
+        self._httpd.drop_connections()
+        self._closed = True
         if self._thread is not None:
             self._thread.join()
 
