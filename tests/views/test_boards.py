@@ -394,8 +394,8 @@ def test_the_board_pages_queries_do_not_grow_with_its_images(
         )
         Board.objects.create(name=f"Board {i}", owner=user)
     client.force_login(user)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(f"/boards/{team_board.pk}/").status_code == 200
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(7):
         body = client.get("/boards/").content.decode()
     assert "30 images" in body and "Board 29" in body
