@@ -60,9 +60,13 @@ class Team(models.Model):
         return team
 
     def remove(self, user) -> None:
-        """A member leaves or is removed: what they shared stays, owned by the team's owner."""
+        """A member leaves or is removed: what they shared stays, owned by the team's owner.
+        What is in their trash stays there, made private: handed on, the owner could restore
+        what was deleted and show it to the whole team again."""
         with transaction.atomic():
-            self.generations.filter(owner=user).update(owner=self.owner)
+            theirs = self.generations.filter(owner=user)
+            theirs.filter(deleted_at__isnull=False).update(team=None)
+            theirs.filter(deleted_at__isnull=True).update(owner=self.owner)
             self.memberships.filter(user=user).exclude(role=Role.OWNER).delete()
 
     def pass_ownership(self, to_user) -> None:

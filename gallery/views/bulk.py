@@ -17,7 +17,7 @@ from . import posted_id, redirect_back
 from .files import zip_of
 
 MAX_PICKED = 200  # a ZIP of more would be better made by the admin
-ZIP_MAX_BYTES = 512 * 1024 * 1024  # what one request may write to the server's disk
+ZIP_MAX_BYTES = 512 * 1024 * 1024  # a ZIP holds a web thread while it downloads: keep it short
 
 
 @login_required

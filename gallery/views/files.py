@@ -6,20 +6,27 @@ from __future__ import annotations
 import io
 import json
 import mimetypes
-import tempfile
-import zipfile
+from collections.abc import Iterator
 from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.files.storage import FileSystemStorage
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from storages.backends.s3 import S3Storage
+from zipstream import ZipStream
 
 from ..metadata import download_name, generation_manifest, png_with_metadata
-from ..models import GenerationQuerySet
+from ..models import GeneratedImage, Generation, GenerationQuerySet
 from ..permissions import get_stored_image
 
 
@@ -57,19 +64,25 @@ def download(request: HttpRequest, pk: int, index: int) -> FileResponse:
     )
 
 
-def zip_of(picked: GenerationQuerySet) -> FileResponse:
+def zip_of(picked: GenerationQuerySet) -> StreamingHttpResponse:
     """The originals of `picked` (already what the user may see), each carrying its prompt and
-    parameters, and a JSON manifest."""
+    parameters, and a JSON manifest. Sent as it is made: no ZIP is put together on the server
+    first, so however many download at once, each holds one image in memory, none on disk."""
     generations = list(picked.select_related("owner", "team").prefetch_related("images"))
-    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as zipped:  # PNGs don't compress
-        for generation in generations:
-            for image in generation.images.all():
-                if image.original:
-                    name = download_name(generation, image)
-                    zipped.writestr(name, png_with_metadata(generation, image))
-        manifest = [generation_manifest(generation) for generation in generations]
-        zipped.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    archive.seek(0)
+    archive = ZipStream()  # stored, not compressed: PNGs don't compress
+    for generation in generations:
+        for image in generation.images.all():
+            if image.original:
+                archive.add(_original(generation, image), download_name(generation, image))
+    manifest = [generation_manifest(generation) for generation in generations]
+    archive.add(json.dumps(manifest, ensure_ascii=False, indent=2), "manifest.json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
-    return FileResponse(archive, as_attachment=True, filename=f"wanxweb-{stamp}.zip")
+    disposition = content_disposition_header(as_attachment=True, filename=f"wanxweb-{stamp}.zip")
+    return StreamingHttpResponse(
+        archive, content_type="application/zip", headers={"Content-Disposition": disposition}
+    )
+
+
+def _original(generation: Generation, image: GeneratedImage) -> Iterator[bytes]:
+    # A generator, so the image is read from storage only once the ZIP stream reaches it.
+    yield png_with_metadata(generation, image)

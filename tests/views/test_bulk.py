@@ -1,10 +1,13 @@
 import io
 import json
+import re
 import zipfile
 
 import pytest
+from django.core.files.storage import Storage
 from PIL import Image
 
+from gallery.metadata import download_name
 from gallery.models import Board, Generation
 
 from ..factories import finished_generation, make_generation
@@ -52,6 +55,37 @@ def test_the_zip_leaves_out_what_the_user_may_not_see(client, user, other_user, 
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
     assert "bob" not in archive.read("manifest.json").decode()
     assert len(archive.namelist()) == 2
+
+
+def test_the_zip_is_sent_as_it_is_made_never_first_put_together_on_the_server(
+    client, user, two, monkeypatch
+):
+    """However many people download at once, the server keeps no whole ZIP on disk or in memory:
+    the answer starts before any image is read, and each is read as the download reaches it."""
+    originals = {image.original.name: image for g in two for image in g.images.all()}
+    read = []
+    storage_open = Storage.open
+
+    def open_and_note(storage, name, mode="rb"):
+        if name in originals:
+            read.append(name)
+        return storage_open(storage, name, mode)
+
+    monkeypatch.setattr(Storage, "open", open_and_note)
+    client.force_login(user)
+    response = client.post("/bulk/", {"action": "zip", "ids": [g.pk for g in two]})
+
+    assert response.streaming and read == []
+    assert response["Content-Type"] == "application/zip"
+    assert re.fullmatch(
+        r'attachment; filename="wanxweb-\d{8}-\d{6}\.zip"', response["Content-Disposition"]
+    )
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    assert archive.testzip() is None
+    assert sorted(read) == sorted(originals)
+    assert sorted(archive.namelist()) == sorted(
+        [download_name(image.generation, image) for image in originals.values()] + ["manifest.json"]
+    )
 
 
 def test_a_zip_too_big_for_one_request_is_refused_in_words(client, user, two, monkeypatch):

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from gallery.models import Invitation, Role, Team
+from gallery.models import Generation, Invitation, Role, Team
 
 from ..factories import create_user, make_generation
 
@@ -102,6 +102,39 @@ def test_a_member_who_leaves_leaves_what_they_shared_to_the_owner(client, user, 
     assert (private.team, private.owner) == (None, other_user)
     client.force_login(user)
     assert "bob&#x27;s shared" in client.get(f"/teams/{team.pk}/gallery/").content.decode()
+
+
+@pytest.mark.parametrize("departure", ["leaves", "is removed"])
+def test_what_a_member_trashed_stays_in_their_trash_when_they_go(
+    client, user, other_user, team, departure
+):
+    trashed = make_generation(
+        other_user, team=team, prompt="bob's discarded", status=Generation.Status.SUCCEEDED
+    )
+    client.force_login(other_user)
+    client.post(f"/g/{trashed.pk}/delete/")
+
+    if departure == "leaves":
+        client.post(f"/teams/{team.pk}/leave/")
+    else:
+        client.force_login(user)
+        client.post(f"/teams/{team.pk}/members/{other_user.pk}/remove/")
+
+    assert team.role_of(other_user) is None
+    for person in [user, team.viewer]:  # the team's owner, and everyone else in it
+        client.force_login(person)
+        assert "discarded" not in client.get("/trash/").content.decode()
+        assert client.post(f"/g/{trashed.pk}/restore/").status_code == 404
+        assert client.get(f"/g/{trashed.pk}/").status_code == 404
+        assert "discarded" not in client.get(f"/teams/{team.pk}/gallery/").content.decode()
+
+    client.force_login(other_user)
+    assert "discarded" in client.get("/trash/").content.decode()
+    client.post(f"/g/{trashed.pk}/restore/")
+    assert client.get(f"/g/{trashed.pk}/").status_code == 200
+    for person in [user, team.viewer]:  # restored, it is private: not back in the team
+        client.force_login(person)
+        assert client.get(f"/g/{trashed.pk}/").status_code == 404
 
 
 def test_a_member_can_leave_but_the_owner_must_pass_ownership_first(client, user, other_user, team):
