@@ -96,6 +96,9 @@ Comment.objects.create(generation=done, author=bob, body="The beam is just right
 Favourite.objects.create(user=carol, generation=done)
 ReviewMark.objects.create(generation=done, user=bob, mark="picked")
 Lease.objects.create(name="dispatcher", holder="old-host", expires_at=a_while_ago)
+Outage.objects.create(
+    started_at=a_while_ago, ended_at=a_while_ago + timedelta(minutes=4), cause="503", failed_calls=9
+)
 LogEntry.objects.create(
     user=alice, content_type=ContentType.objects.get_for_model(Lease), object_id="dispatcher",
     object_repr="dispatcher", action_flag=ADDITION,
