@@ -14,3 +14,16 @@ def parse_id(value: str | None) -> int | None:
     if value is None or not ID_PATTERN.fullmatch(value):
         return None
     return int(value)
+
+
+class IdConverter:
+    """`<id:pk>` in a route: an id out of range does not match, so it is the 404 of a missing
+    one (`<int:>` would pass it on to the database, which raises on it)."""
+
+    regex = ID_PATTERN.pattern
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)

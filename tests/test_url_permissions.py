@@ -699,7 +699,7 @@ def test_each_role_gets_what_the_rule_says(client, world, name, case, role):
         case.check(world, role, body)
 
 
-GENERATION_URLS = [p.name for p in urlpatterns if str(p.pattern).startswith("g/<int:pk>/")]
+GENERATION_URLS = [p.name for p in urlpatterns if str(p.pattern).startswith("g/<id:pk>/")]
 # Where bob's own private generation is 404 for bob too, for a reason of its own.
 NOT_FOR_A_PRIVATE_ONE = {
     "comment": "only a team generation is reviewed",
@@ -713,7 +713,7 @@ def private_target(name: str) -> Target:
         if name == "compare":
             return [], {"a": w.private.pk, "b": w.shared.pk}
         pattern = next(p for p in urlpatterns if p.name == name)
-        args = [w.private.pk, 0] if "<int:index>" in str(pattern.pattern) else [w.private.pk]
+        args = [w.private.pk, 0] if "<id:index>" in str(pattern.pattern) else [w.private.pk]
         data = {
             "team": w.team.pk,
             "board": w.bob_board.pk,
@@ -753,3 +753,47 @@ def test_a_private_generation_is_not_found_but_by_its_author(client, world, name
             assert response.status_code == 404, what
         else:  # so the 404s above are not a wrong URL
             assert response.status_code in (200, 302), what
+
+
+HUGE_ID = "99999999999999999999"  # more than any id column holds
+
+
+def with_one_id_too_large(url: str, route: str) -> list[str]:
+    """`url` once for each id in it, that id replaced by one no database column holds."""
+    segments, routed = url.strip("/").split("/"), route.strip("/").split("/")
+    offset = len(segments) - len(routed)  # the routes' prefix, if any
+    return [
+        "/" + "/".join([*segments[: offset + i], HUGE_ID, *segments[offset + i + 1 :]]) + "/"
+        for i, part in enumerate(routed)
+        if part.startswith("<")
+    ]
+
+
+def huge_id_requests() -> list:
+    """Every case of a route with ids, as a role the real ids work for."""
+    routes = {p.name: str(p.pattern) for p in urlpatterns}
+    requests = []
+    for name, cases in RULES.items():
+        for number, case in enumerate(cases):
+            role = next(r for r in ("author", "team_owner") if case.expect[r] is not NOT_FOUND)
+            if "<" in routes[name]:
+                requests.append(pytest.param(name, case, role, id=f"{name}-{number}"))
+    return requests
+
+
+@pytest.mark.parametrize(("name", "case", "role"), huge_id_requests())
+def test_an_id_too_large_for_the_database_is_not_found_wherever_it_is(
+    client, world, name, case, role
+):
+    """The outer ids real, one at a time too large: the 404 of a missing one, never a 500."""
+    client.force_login(world.user(role))
+    args, params = case.target(world, world.subject(role))
+    url = reverse(f"gallery:{name}", args=args)
+    route = next(str(p.pattern) for p in urlpatterns if p.name == name)
+    send = client.get if case.method == "GET" else client.post
+    for huge in with_one_id_too_large(url, route):
+        response = send(huge, params)
+        assert response.status_code == 404, f"{case.method} {huge} as {role}"
+        assert b"<h1>Not found</h1>" in response.content, huge
+        if case.effect is not None:
+            assert not case.effect(world, world.subject(role)), f"{huge} did it"
