@@ -74,10 +74,14 @@ INSTALLED_APPS = [
     "gallery",
 ]
 
+# Larger bodies answer 413 unread (wanxweb.middleware); deploy/nginx.conf's
+# client_max_body_size says the same.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "wanxweb.middleware.RequestBodyCheckMiddleware",  # before anything reads a body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -284,6 +288,14 @@ THUMBNAIL_SIZE = env.int("THUMBNAIL_SIZE", default=384)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "no_traceback_below_500": {
+            "()": "django.utils.log.CallbackFilter",
+            "callback": "ext://wanxweb.log_filters.no_traceback_below_500",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["no_traceback_below_500"]}
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }

@@ -5,41 +5,14 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from gallery.models import Favourite
 
 from ..factories import make_generation
+from .routes import ROUTES
 
 pytestmark = pytest.mark.django_db
 UNSAFE_METHODS = ("post", "put", "patch", "delete")
-# Values for the routes' parameters; which object they name does not matter: the check runs
-# before any view.
-ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>|\(\?P<(\w+)>([^)]*)\)")
-CHOSEN = {"app_label": "gallery", "url": "anything"}
-
-
-def every_route() -> list[str]:
-    """A concrete URL for every pattern the project routes, the admin's and auth's included."""
-    urls = []
-
-    def walk(patterns, prefix):
-        for pattern in patterns:
-            text = prefix + str(pattern.pattern)
-            if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns, text)
-            elif isinstance(pattern, URLPattern):
-                urls.append("/" + ARGUMENT.sub(fill, text).replace("^", "").replace("$", ""))
-
-    def fill(match: re.Match) -> str:
-        name = match[2] or match[3]
-        return CHOSEN.get(name, "1")
-
-    walk(get_resolver().url_patterns, "")
-    return sorted(set(urls))
-
-
-ROUTES = every_route()
 
 
 def test_the_walk_covers_the_gallery_the_admin_and_the_accounts():
