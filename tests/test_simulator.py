@@ -14,11 +14,17 @@ import pytest
 import requests
 from PIL import Image
 
-from gallery.dashscope.simulator import SimulatorConfig, add_arguments, config_from_options
+from gallery.dashscope.simulator import (
+    CONTROL_HEADER,
+    SimulatorConfig,
+    add_arguments,
+    config_from_options,
+)
 from tests.conftest import TEST_KEY
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 HEADERS = {**AUTH, "X-DashScope-Async": "enable"}
+CONTROL = {CONTROL_HEADER: "1"}
 SUBMIT = "/services/aigc/text2image/image-synthesis"
 TIME_FORMAT = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}")
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +60,10 @@ def finished(sim, prompt="a red fox in the snow", **kwargs) -> dict:
     response = query(sim, task_id)
     assert response.json()["output"]["task_status"] in ("SUCCEEDED", "FAILED")
     return response.json()
+
+
+def control_url(sim, name: str) -> str:
+    return sim.base_url.replace("/api/v1", f"/_sim/{name}")
 
 
 def download(url) -> bytes:
@@ -576,7 +586,7 @@ def test_faults_spare_downloads_and_controls(simulator):
     url = finished(simulator, n=1)["output"]["results"][0]["url"]
     simulator.config.error_rate_5xx = simulator.config.reset_rate = 1.0
     assert download(url)
-    assert requests.get(simulator.base_url[: -len("/api/v1")] + "/_sim/stats").status_code == 200
+    assert requests.get(control_url(simulator, "stats")).status_code == 200
 
 
 def test_a_random_seed_makes_faults_repeatable(simulator):
@@ -616,20 +626,57 @@ def test_stats_count_submits_polls_and_rejections(simulator):
 
 
 def test_control_endpoints_show_stats_change_config_and_reset(simulator):
-    control = simulator.base_url[: -len("/api/v1")] + "/_sim"
-    task_id = submit_ok(simulator)
-    assert requests.get(control + "/stats").json()["submits"] == 1
+    def change(changes):
+        return requests.post(control_url(simulator, "config"), json=changes, headers=CONTROL)
 
-    changed = requests.post(control + "/config", json={"concurrency_limit": 1, "arrearage": True})
+    task_id = submit_ok(simulator)
+    assert requests.get(control_url(simulator, "stats")).json()["submits"] == 1
+
+    changed = change({"concurrency_limit": 1, "arrearage": True})
     assert changed.status_code == 200
     assert simulator.config.concurrency_limit == 1 and simulator.config.arrearage
-    assert requests.post(control + "/config", json={"no_such_knob": 1}).status_code == 400
-    assert requests.post(control + "/config", json={"arrearage": "yes"}).status_code == 400
-    requests.post(control + "/config", json={"arrearage": False})
+    assert change({"no_such_knob": 1}).status_code == 400
+    assert change({"arrearage": "yes"}).status_code == 400
+    change({"arrearage": False})
 
-    assert requests.post(control + "/reset").status_code == 200
-    assert requests.get(control + "/stats").json()["submits"] == 0
+    reset = requests.post(control_url(simulator, "reset"), json={}, headers=CONTROL)
+    assert reset.status_code == 200
+    assert requests.get(control_url(simulator, "stats")).json()["submits"] == 0
     assert output(simulator, task_id)["task_status"] == "UNKNOWN"
+
+
+@pytest.mark.usefixtures("clock")
+@pytest.mark.parametrize(
+    "headers, status",
+    [
+        ({"Content-Type": "text/plain"}, 415),  # what any web page may send to localhost
+        ({"Content-Type": "text/plain", **CONTROL}, 415),
+        ({"Content-Type": "application/json"}, 403),
+    ],
+    ids=["text", "text-with-header", "json-without-header"],
+)
+def test_controls_refuse_posts_a_web_page_could_send_and_change_nothing(simulator, headers, status):
+    task_id = submit_ok(simulator)
+    config = requests.get(control_url(simulator, "config")).json()
+    body = '{"arrearage": true}'
+    for name in ("config", "reset"):
+        refused = requests.post(control_url(simulator, name), body, headers=headers)
+        assert refused.status_code == status
+        assert "error" in refused.json()
+    assert requests.get(control_url(simulator, "config")).json() == config
+    assert output(simulator, task_id)["task_status"] == "PENDING"  # no Arrearage, no reset
+
+
+def test_the_simulator_allows_no_cross_origin_calls(simulator):
+    origin = {"Origin": "http://example.com"}
+    preflight = {**origin, "Access-Control-Request-Method": "POST"}
+    answers = [
+        requests.options(control_url(simulator, "config"), headers=preflight),
+        requests.get(control_url(simulator, "stats"), headers=origin),
+        requests.post(control_url(simulator, "reset"), json={}, headers={**origin, **CONTROL}),
+    ]
+    assert [h for a in answers for h in a.headers if h.lower().startswith("access-control-")] == []
+    assert answers[0].status_code != 200
 
 
 def test_it_lists_tasks_by_status_and_model_in_pages(simulator):

@@ -21,9 +21,11 @@ route in server.py; the rest serves both.
 from .cli import add_arguments, config_from_options, main, run
 from .config import SimulatorConfig
 from .errors import ApiError
+from .handler import CONTROL_HEADER
 from .server import SimulatorServer
 
 __all__ = [
+    "CONTROL_HEADER",
     "ApiError",
     "SimulatorConfig",
     "SimulatorServer",

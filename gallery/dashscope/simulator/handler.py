@@ -2,6 +2,10 @@
 
 Three kinds of path: /_sim/ controls for tests and benchmarks, /results/ downloads (OSS's XML
 errors), and the /api/v1 calls, where the configured faults strike before the server answers.
+
+A control that changes state takes only a JSON POST bearing CONTROL_HEADER: a web page may POST
+text/plain to localhost without asking first, but JSON or a header of its own needs a CORS
+preflight, which the simulator never answers (it sends no Access-Control-Allow-* at all).
 """
 
 import dataclasses
@@ -17,6 +21,8 @@ from .images import RESULT_PATH, OssError
 
 if TYPE_CHECKING:
     from .server import SimulatorServer
+
+CONTROL_HEADER = "X-Simulator-Control"  # its value: "1"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -71,7 +77,15 @@ class Handler(BaseHTTPRequestHandler):
         route = (self.command, path)
         if route == ("GET", "/_sim/stats"):
             self._send_json(200, self.sim.stats())
-        elif route == ("POST", "/_sim/config"):
+        elif route == ("GET", "/_sim/config"):
+            self._send_json(200, dataclasses.asdict(self.sim.config))
+        elif route not in (("POST", "/_sim/config"), ("POST", "/_sim/reset")):
+            self._send_json(404, {"error": f"no control {self.command} {path}"})
+        elif self.headers.get_content_type() != "application/json":
+            self._send_json(415, {"error": "a control takes Content-Type: application/json"})
+        elif self.headers.get(CONTROL_HEADER) != "1":
+            self._send_json(403, {"error": f"a control needs the header {CONTROL_HEADER}: 1"})
+        elif path == "/_sim/config":
             try:
                 changes = json.loads(body or b"{}")
                 if not isinstance(changes, dict):
@@ -81,13 +95,9 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_json(400, {"error": str(e)})
             else:
                 self._send_json(200, dataclasses.asdict(self.sim.config))
-        elif route == ("GET", "/_sim/config"):
-            self._send_json(200, dataclasses.asdict(self.sim.config))
-        elif route == ("POST", "/_sim/reset"):
+        else:
             self.sim.reset()
             self._send_json(200, {"reset": True})
-        else:
-            self._send_json(404, {"error": f"no control {self.command} {path}"})
 
     def _send_json(self, status: int, payload: dict) -> None:
         body = json.dumps(payload, ensure_ascii=False).encode()
