@@ -8,6 +8,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from .private_files import write_private
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -23,8 +25,7 @@ def _local_secret_key() -> str:
     if not path.exists():
         from django.core.management.utils import get_random_secret_key
 
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
+        write_private(path, get_random_secret_key())
     return path.read_text().strip()
 
 

@@ -1,5 +1,8 @@
 """Passwords: Django's four validators refuse weak new passwords; the first admin that
-`make run` creates still gets a password they accept."""
+`make run` creates still gets a password they accept, in a file only its owner may read."""
+
+import os
+import stat
 
 import pytest
 from django.conf import global_settings
@@ -62,6 +65,46 @@ def test_the_first_admin_of_make_run_gets_a_valid_password_and_can_log_in(
     response = client.post("/admin/login/", {"username": "admin", "password": password})
     assert response.status_code == 302
     assert client.get("/admin/").status_code == 200
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def open_umask():
+    """Files made the plain way are then readable and writable by everyone."""
+    previous = os.umask(0)
+    yield
+    os.umask(previous)
+
+
+def test_the_first_admins_password_file_is_for_its_owner_alone(tmp_path, monkeypatch, open_umask):
+    monkeypatch.setattr(welcome, "PASSWORD_FILE", tmp_path / "admin-password.txt")
+
+    welcome.Command()._ensure_admin("admin")
+
+    assert mode(tmp_path / "admin-password.txt") == 0o600
+    assert [path.name for path in tmp_path.iterdir()] == ["admin-password.txt"]  # no temporary
+
+
+def test_a_password_file_left_readable_by_others_is_closed_on_the_next_run(
+    tmp_path, monkeypatch, django_user_model
+):
+    saved = tmp_path / "admin-password.txt"
+    monkeypatch.setattr(welcome, "PASSWORD_FILE", saved)
+    django_user_model.objects.create_superuser("admin", password=PASSWORD)
+    saved.write_text(PASSWORD + "\n")
+    saved.chmod(0o644)
+
+    told = welcome.Command()._ensure_admin("admin")
+
+    assert mode(saved) == 0o600 and PASSWORD in told
+
+
+def test_the_secret_key_file_is_for_its_owner_alone(tmp_path, open_umask):
+    app_settings.write_private(tmp_path / "secret-key.txt", "k" * 50)
+    assert mode(tmp_path / "secret-key.txt") == 0o600
 
 
 def test_outside_the_tests_passwords_are_hashed_with_a_slow_hasher():

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from wanxweb.private_files import write_private
+
 PASSWORD_FILE = settings.VAR_DIR / "admin-password.txt"
 
 
@@ -42,8 +44,9 @@ class Command(BaseCommand):
         if user is None:
             password = secrets.token_urlsafe(9)
             user = User.objects.create_superuser(username, password=password)
-            PASSWORD_FILE.parent.mkdir(parents=True, exist_ok=True)
-            PASSWORD_FILE.write_text(password + "\n")
+            write_private(PASSWORD_FILE, password + "\n")
+        elif PASSWORD_FILE.exists():
+            PASSWORD_FILE.chmod(0o600)  # written world-readable before 2026-12
         saved = PASSWORD_FILE.read_text().strip() if PASSWORD_FILE.exists() else ""
         if saved and user.check_password(saved):
             return f"“{username}” with password “{saved}” (also in {PASSWORD_FILE})"
