@@ -149,3 +149,39 @@ def test_without_a_trusted_proxy_x_forwarded_for_is_ignored(client, user):
 
     assert response.status_code == 429 and LOCKED in response.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def change_password(client, old, new="tide-pools-at-low-sun"):
+    return client.post(
+        "/accounts/password_change/",
+        {"old_password": old, "new_password1": new, "new_password2": new},
+        REMOTE_ADDR="203.0.113.7",
+    )
+
+
+def test_wrong_old_passwords_lock_the_password_change_too(client, user):
+    client.force_login(user)
+    for _ in range(4):
+        response = change_password(client, "not-the-password")
+        assert response.status_code == 200
+        assert "Your old password was entered incorrectly" in response.content.decode()
+    assert change_password(client, "not-the-password").status_code == 429
+
+    response = change_password(client, PASSWORD)
+
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "Too many wrong passwords for “alice” from your address." in page
+    assert "Try again in 15 minutes." in page and "<h1>Change password</h1>" in page
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
+
+
+def test_wrong_old_passwords_count_towards_the_login_lockout(client, user):
+    client.force_login(user)
+    for _ in range(3):
+        change_password(client, "not-the-password")
+    client.post("/accounts/logout/")
+    assert log_in(client, "not-the-password").status_code == 200
+    assert log_in(client, "not-the-password").status_code == 429  # the fifth in all
+    assert log_in(client, PASSWORD).status_code == 429
