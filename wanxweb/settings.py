@@ -139,7 +139,6 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Login attempts (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from
 # one address, that pair is refused for LOGIN_COOLOFF_MINUTES, the admin's login included.
-# Behind a reverse proxy every client has the proxy's address, so the lock is per username.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: it refuses before a password is checked
     "django.contrib.auth.backends.ModelBackend",
@@ -150,6 +149,22 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False  # not a banner on every manage.py command
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The address is the connection's own unless TRUSTED_PROXY_COUNT proxies stand in front (1 for
+# deploy/nginx.conf): then it is the one the nearest proxy appended to X-Forwarded-For, which a
+# client cannot forge (only the proxies must be able to reach gunicorn). Never the header's
+# other entries: anyone can write them.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT is a number of proxies: 0 or more.")
+if TRUSTED_PROXY_COUNT:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    # The header lists the client and every proxy but the last, whose address is REMOTE_ADDR.
+    AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT - 1
+    # Counted from the right, past whatever the client put in front; strict would drop the
+    # whole header then, and every such client would share the proxy's address.
+    IPWARE_STRICT = False
+else:
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:home"
