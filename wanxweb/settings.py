@@ -8,7 +8,7 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .private_files import write_private
+from wanxweb.private_files import write_private
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -41,10 +41,10 @@ def test_a_request_for_another_host_is_the_apps_400(logged_in):
     assert_own_page(response, 400, "Bad request")
 
 
-def test_a_form_too_large_to_read_is_the_apps_400(logged_in):
-    prompt = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+def test_a_form_too_large_to_take_is_the_apps_413(logged_in):
+    prompt = "x" * settings.REQUEST_BODY_MAX_BYTES
     response = logged_in.post("/", {"prompt": prompt})
-    assert_own_page(response, 400, "Bad request")
+    assert_own_page(response, 413, "Too large")
 
 
 def test_a_missing_csrf_token_is_the_apps_403(user):

@@ -109,11 +109,9 @@ def test_a_team_posted_by_someone_in_no_team_is_refused_where_it_shows(
     assert_nothing_queued(take_queued_jobs)
 
 
-def test_a_request_too_large_to_read_is_refused_and_queues_nothing(logged_in, take_queued_jobs):
-    response = logged_in.post(
-        "/", {**PROMPT_FORM, "prompt": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
-    )
-    assert response.status_code == 400
+def test_a_request_too_large_to_take_is_refused_and_queues_nothing(logged_in, take_queued_jobs):
+    response = logged_in.post("/", {**PROMPT_FORM, "prompt": "x" * settings.REQUEST_BODY_MAX_BYTES})
+    assert response.status_code == 413
     assert_nothing_queued(take_queued_jobs)
 
 
