@@ -16,7 +16,6 @@ import signal
 import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
@@ -28,7 +27,7 @@ from django.utils import timezone
 from django_q.tasks import async_task
 
 from . import downloads, fair_queue, lifecycle, reconciliation
-from .dashscope.catalog import MODELS
+from .dashscope import catalog
 from .dashscope.client import DashScopeClient, SubmittedTask
 from .dashscope.errors import DashScopeError
 from .models import Generation, Lease
@@ -54,9 +53,7 @@ class Dispatcher:
         self.holder = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="dashscope")
         self.calls: dict[Future, tuple[Generation, Apply]] = {}
-        self.submit_limiters: dict[str, RateLimiter] = defaultdict(
-            lambda: RateLimiter(settings.DASHSCOPE_SUBMIT_RATE)
-        )
+        self.submit_limiters: dict[str, RateLimiter] = {}
         self.query_limiter = RateLimiter(settings.DASHSCOPE_QUERY_RATE)
         self.schedule = PollSchedule()
         self.outage = OutageWatch()
@@ -197,12 +194,14 @@ class Dispatcher:
         ):
             return
         self.last_probe = time.monotonic()
-        self.probe = self.pool.submit(self.client.list_tasks, next(iter(MODELS)), now, now)
+        self.probe = self.pool.submit(self.client.list_tasks, catalog.offered()[0].name, now, now)
 
     # -- what each tick starts ---------------------------------------------------------------
 
     def _start_submits(self, now: datetime) -> None:
         for model, free in fair_queue.free_slots(now).items():
+            if model not in self.submit_limiters:
+                self.submit_limiters[model] = RateLimiter(catalog.submit_rate(model))
             limiter = self.submit_limiters[model]
             while free > 0 and limiter.ready():
                 record = fair_queue.claim_next(model, now)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import time
-from fnmatch import fnmatchcase
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -58,7 +58,7 @@ def host_allowed(url: str) -> bool:
     for entry in settings.DASHSCOPE_RESULT_HOSTS:
         entry = entry.strip().lower().lstrip(".")
         if "*" in entry:
-            if fnmatchcase(host, entry):
+            if re.fullmatch(re.escape(entry).replace(r"\*", "[a-z0-9-]*"), host):
                 return True
         elif entry and (host == entry or host.endswith("." + entry)):
             return True

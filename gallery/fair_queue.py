@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, Max, Min, Q
 
 from . import lifecycle
+from .dashscope import catalog
 from .models import Generation
 
 Status = Generation.Status
@@ -26,7 +26,17 @@ def free_slots(now: datetime) -> dict[str, int]:
     if not models:
         return {}
     in_slots = _count_by(Generation.objects.at_dashscope(), "model")
-    return {model: settings.DASHSCOPE_CONCURRENCY - in_slots.get(model, 0) for model in models}
+    submitting = set(
+        Generation.objects.filter(status=Status.SUBMITTING, model__in=models).values_list(
+            "model", flat=True
+        )
+    )
+    free = {}
+    for model in models:
+        free[model] = catalog.concurrency(model) - in_slots.get(model, 0)
+        if catalog.MODELS[model].submits_one_at_a_time:
+            free[model] = min(free[model], 0 if model in submitting else 1)
+    return free
 
 
 def claim_next(model: str, now: datetime) -> Generation | None:

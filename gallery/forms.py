@@ -8,16 +8,20 @@ import unicodedata
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core import validators
 from django.http import HttpRequest
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
+from .dashscope import catalog
 from .dashscope.catalog import (
-    DEFAULT_MODEL,
     MODELS,
-    N_MAX,
+    NAMED_SIZES,
     NEGATIVE_PROMPT_MAX,
     SEED_MAX,
     SIZE_PRESETS,
+    Model,
+    Param,
 )
 from .ids import parse_id
 from .models import Board, Comment, Generation, Invitation, Team
@@ -39,18 +43,22 @@ def _visible(value: str) -> bool:
 
 # The prompt
 
+# The form's optional fields, each shown only for a model that takes it.
+PARAM_FIELDS = {str(param): param for param in Param}
+
 
 class GenerationForm(forms.ModelForm):
+    """The prompt and the chosen model's parameters: the fields, their limits and defaults
+    are that model's (the posted one, else the initial one), so the form offers only what the
+    model takes and refuses what it would refuse."""
+
     model = forms.ChoiceField(
-        choices=[(m.name, m.label) for m in MODELS.values()],
-        initial=DEFAULT_MODEL,
         help_text="Each model has its own prompt and size limits, shown below.",
     )
     prompt = forms.CharField(
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "A lighthouse at dawn, oil painting"}
         ),
-        max_length=max(m.prompt_max for m in MODELS.values()),
         strip=True,
     )
     negative_prompt = forms.CharField(
@@ -60,21 +68,10 @@ class GenerationForm(forms.ModelForm):
         strip=True,
         help_text=f"What to keep out of the image (up to {NEGATIVE_PROMPT_MAX} characters).",
     )
-    size = forms.ChoiceField(
-        choices=[(_size_value(w, h), f"{w}×{h}") for w, h in SIZE_PRESETS]
-        + [(CUSTOM_SIZE, "Custom…")],
-        initial=_size_value(1024, 1024),
-        help_text="Choose “Custom…” to use the width and height beside it.",
-    )
+    size = forms.ChoiceField()
     width = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
     height = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
-    n = forms.IntegerField(
-        label="Images",
-        min_value=1,
-        max_value=N_MAX,
-        initial=1,
-        help_text=f"1–{N_MAX}; each image is billed.",
-    )
+    n = forms.IntegerField(label="Images", min_value=1)
     seed = forms.IntegerField(
         min_value=0,
         max_value=SEED_MAX,
@@ -90,6 +87,12 @@ class GenerationForm(forms.ModelForm):
     watermark = forms.BooleanField(
         required=False, initial=False, label="Add the “AI生成” watermark"
     )
+    thinking_mode = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Think the picture through first",
+        help_text="Plans layout and text before drawing: better results, slower.",
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         required=False,
@@ -99,6 +102,8 @@ class GenerationForm(forms.ModelForm):
     )
     # The generation this one is remixed from (`/?remix=<pk>`), recorded as its parent.
     remix = forms.CharField(widget=forms.HiddenInput, required=False)
+    # The model the form was drawn for: a redraw for another keeps the boxes ticked here.
+    drawn_for = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Generation
@@ -110,6 +115,7 @@ class GenerationForm(forms.ModelForm):
             "seed",
             "prompt_extend",
             "watermark",
+            "thinking_mode",
             "team",
         ]
 
@@ -117,12 +123,48 @@ class GenerationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["team"].queryset = teams_to_create_in(user)
+        self.offered = catalog.offered()  # and their limits, in a table below the form
+        self.fields["model"].choices = [(m.name, m.label) for m in self.offered]
+        chosen = self.data.get("model") if self.is_bound else self.initial.get("model")
+        known = chosen in {m.name for m in self.offered}
+        self.spec = MODELS[chosen if known else catalog.default_model()]
+        self._fit_to(self.spec)
+
+    def _fit_to(self, spec: Model) -> None:
+        """The fields, limits and defaults of `spec`; the fields it does not take removed."""
+        for name, param in PARAM_FIELDS.items():
+            if param not in spec.takes:
+                del self.fields[name]
+        self.fields["prompt"].max_length = spec.prompt_max
+        self.fields["prompt"].widget.attrs["maxlength"] = spec.prompt_max
+        n = self.fields["n"]
+        n.max_value, n.initial = spec.n_max, spec.n_default
+        n.widget.attrs["max"] = spec.n_max
+        n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(spec.n_max)]
+        n.help_text = f"1–{spec.n_max}; each image is billed."
+        size = self.fields["size"]
+        size.choices = size_choices(spec)
+        size.initial = spec.default_size
+        size.help_text = f"{spec.label}: {spec.size_rule_text}. “Custom…” uses the sides beside."
+        self.fields["model"].widget.attrs.update(
+            {
+                "hx-post": reverse("gallery:home"),
+                "hx-target": "#prompt-form",
+                "hx-swap": "outerHTML",
+            }
+        )
+        self.fields["model"].initial = self.fields["drawn_for"].initial = spec.name
 
     def clean_prompt(self) -> str:
         prompt = self.cleaned_data["prompt"]
         plain_text(prompt)
         if not _visible(prompt):
             raise forms.ValidationError("Write a prompt: this one has no visible characters.")
+        if len(prompt) > self.spec.prompt_max:
+            raise forms.ValidationError(
+                f"{self.spec.label} takes at most {self.spec.prompt_max} characters; "
+                f"this prompt has {len(prompt)}."
+            )
         return prompt
 
     def clean_negative_prompt(self) -> str:
@@ -141,16 +183,6 @@ class GenerationForm(forms.ModelForm):
 
     def clean(self) -> dict:
         data = super().clean()
-        model = MODELS.get(data.get("model", ""))
-        if model is None:
-            return data
-        prompt = data.get("prompt", "")
-        if len(prompt) > model.prompt_max:
-            self.add_error(
-                "prompt",
-                f"{model.label} takes at most {model.prompt_max} characters; "
-                f"this prompt has {len(prompt)}.",
-            )
         size = data.get("size")
         if size == CUSTOM_SIZE:
             width, height = data.get("width"), data.get("height")
@@ -158,18 +190,50 @@ class GenerationForm(forms.ModelForm):
                 if "width" not in self.errors and "height" not in self.errors:
                     self.add_error("width", "Enter both width and height for a custom size.")
                 return data
-            size_field = "width"
-        elif size:
-            width, height = (int(side) for side in size.split("*"))
-            size_field = "size"
-        else:
+            size, size_field = _size_value(width, height), "width"
+        elif not size:
             return data
-        problem = model.size_error(width, height)
+        else:
+            size_field = "size"
+        problem = self.spec.size_error(size)
         if problem:
             self.add_error(size_field, problem)
+        elif size in NAMED_SIZES:
+            side = NAMED_SIZES[size]
+            self.instance.width, self.instance.height, self.instance.size_name = side, side, size
         else:
-            self.instance.width, self.instance.height = width, height
+            self.instance.width, self.instance.height = (int(side) for side in size.split("*"))
         return data
+
+    @classmethod
+    def redrawn(cls, user, data) -> GenerationForm:
+        """The form for the model just chosen in `data`, unbound, keeping what was entered
+        that the model takes (a size or count it does not take becomes its default)."""
+        form = cls(user, initial={"model": data.get("model")})
+        spec, drawn_for = form.spec, MODELS.get(data.get("drawn_for", ""))
+        initial = {name: data.get(name) for name in form.fields if name in data}
+        for name, param in PARAM_FIELDS.items():
+            if isinstance(form.fields.get(name), forms.BooleanField):
+                took = drawn_for is not None and param in drawn_for.takes
+                initial[name] = name in data if took else form.fields[name].initial
+        if initial.get("size") not in dict(form.fields["size"].choices):
+            initial.pop("size", None)
+        n = parse_id(data.get("n"))
+        if n is None or not 1 <= n <= spec.n_max:
+            initial.pop("n", None)
+        form.initial.update({**initial, "model": spec.name, "drawn_for": spec.name})
+        return form
+
+
+def size_choices(spec: Model) -> list[tuple[str, str]]:
+    """The model's named sizes, the presets its rule allows, and "Custom…"."""
+    named, rule = spec.sizes_for(references=0)
+    presets = [(w, h) for w, h in SIZE_PRESETS if rule.refusal(w, h) is None]
+    return (
+        [(name, f"{name} ({NAMED_SIZES[name]}² pixels)") for name in named]
+        + [(_size_value(w, h), f"{w}×{h}") for w, h in presets]
+        + [(CUSTOM_SIZE, "Custom…")]
+    )
 
 
 # Boards

@@ -6,6 +6,11 @@ could lose a paid image. DashScope's task list settles it: a task of the record'
 in its window, that no other record owns and whose results name the record's prompt, is the
 record's task. When the window holds no task that anyone could be missing, DashScope never
 received the record, and it can safely be sent again.
+
+The image-generation protocol's results do not name their prompt. Its models are sent one at
+a time (catalog.Model.submits_one_at_a_time), so the record is the one submit of its model
+whose answer is missing: the one task in the window no record owns is its task, none means
+never received, and more than one cannot be told apart (a task made outside wanxweb).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from .dashscope.catalog import MODELS
 from .dashscope.client import DashScopeClient, TaskStatus
 from .models import Generation
 
@@ -39,10 +45,13 @@ def find_task(client: DashScopeClient, record: Generation) -> Finding:
             "task_id", flat=True
         )
     )
+    unowned = [task for task in listed if task.task_id not in owned]
+    if MODELS[record.model].submits_one_at_a_time:
+        if len(unowned) == 1:
+            return Finding(task_id=unowned[0].task_id)
+        return Finding(absent=not unowned)
     undecided = False
-    for task in listed:
-        if task.task_id in owned:
-            continue
+    for task in unowned:
         if task.is_waiting:  # its prompt shows only in its results
             undecided = True
             continue

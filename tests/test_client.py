@@ -116,7 +116,6 @@ def test_it_cancels_a_pending_task_only(client, simulator):
 @pytest.mark.parametrize(
     ("change", "request_", "status", "code", "retryable"),
     [
-        ({}, ImageRequest(model="no-such-model", prompt="x"), 400, "InvalidParameter", False),
         (
             {},
             ImageRequest(model="wanx2.1-t2i-turbo", prompt="x", width=2000),

@@ -91,7 +91,7 @@ def test_a_final_error_ends_failed_with_dashscopes_code(dashscope, user):
 
 
 def test_it_never_has_more_tasks_at_dashscope_than_the_limit(dashscope, user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 2
+    settings.DASHSCOPE_CONCURRENCY = {"*": 2}
     dashscope.config.submit_rate = 0
     generations = [make_generation(user, prompt=f"tile {i}") for i in range(6)]
 
@@ -107,7 +107,7 @@ def test_it_never_has_more_tasks_at_dashscope_than_the_limit(dashscope, user, se
 
 
 def test_it_shares_the_slots_fairly_between_users(dashscope, user, other_user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 1
+    settings.DASHSCOPE_CONCURRENCY = {"*": 1}
     for i in range(3):
         make_generation(user, prompt=f"alice {i}")
     make_generation(other_user, prompt="bob 0")  # arrives last, but bob has had no turn yet
@@ -123,7 +123,7 @@ def test_it_shares_the_slots_fairly_between_users(dashscope, user, other_user, s
 
 
 def test_throttling_answers_are_retried_with_backoff(dashscope, user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 3  # more than the simulator allows, to provoke 429s
+    settings.DASHSCOPE_CONCURRENCY = {"*": 3}  # more than the simulator allows, to provoke 429s
     dashscope.config.concurrency_limit = 1
     dashscope.config.submit_rate = 0
     for i in range(3):
@@ -213,7 +213,7 @@ def test_only_one_dispatcher_runs_at_a_time(dashscope, user):
 
 
 def test_it_spends_no_more_queries_per_task_than_the_sdk(dashscope, user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 4
+    settings.DASHSCOPE_CONCURRENCY = {"*": 4}
     dashscope.config.submit_rate = 0
     dashscope.config.running_jitter = 0.4
     for i in range(8):
@@ -320,7 +320,7 @@ def test_server_errors_on_a_third_of_the_calls_still_end_in_stored_images(dashsc
 
 
 def test_a_record_queued_past_the_age_limit_ends_in_plain_words(dashscope, user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 0  # DashScope never has a free slot
+    settings.DASHSCOPE_CONCURRENCY = {"*": 0}  # DashScope never has a free slot
     generation = make_generation(
         user, created_at=timezone.now() - timedelta(seconds=settings.GENERATION_MAX_AGE + 1)
     )
@@ -334,7 +334,7 @@ def test_a_record_queued_past_the_age_limit_ends_in_plain_words(dashscope, user,
 
 
 def test_sigterm_winds_the_loop_down_and_lets_the_next_one_start(dashscope, user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 0  # work that keeps the loop busy for its whole minute
+    settings.DASHSCOPE_CONCURRENCY = {"*": 0}  # work that keeps the loop busy for its whole minute
     make_generation(user)
     dispatcher = Dispatcher()
     ticks = []

@@ -58,7 +58,14 @@ def origin():
         ("https://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/a.png?x=1", True),
         ("https://dashscope-result-wlcb.oss-cn-wulanchabu.aliyuncs.com/a.png", True),
         ("http://dashscope-result-bj.oss-cn-beijing.aliyuncs.com/a.png", False),  # not https
+        ("https://dashscope-result-intl.oss-cn-singapore.aliyuncs.com/a.png", True),
+        ("https://dashscope-463f.oss-accelerate.aliyuncs.com/a.png", True),
         ("https://someones-bucket.oss-cn-beijing.aliyuncs.com/a.png", False),
+        # a bucket anyone may create, named like DashScope's
+        ("https://dashscope-result-mine.oss-cn-beijing.aliyuncs.com/a.png", False),
+        ("https://dashscope-463f-copy.oss-accelerate.aliyuncs.com/a.png", False),
+        ("https://x.dashscope-result-bj.oss-cn-beijing.aliyuncs.com/a.png", False),
+        ("https://dashscope-result-bj.oss-cn-beijing.evil.aliyuncs.com/a.png", False),
         ("https://dashscope.aliyuncs.com/api/v1/tasks", False),
         ("https://dashscope-result-bj.evil.net/a.png", False),
         ("https://dashscope-result-bj.aliyuncs.com.evil.net/a.png", False),

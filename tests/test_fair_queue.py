@@ -22,7 +22,7 @@ def ago(minutes: float):
 def test_the_user_with_fewer_tasks_at_dashscope_goes_first_even_if_served_more_recently(
     user, other_user, settings
 ):
-    settings.DASHSCOPE_CONCURRENCY = 3
+    settings.DASHSCOPE_CONCURRENCY = {"*": 3}
     for _ in range(2):  # alice holds two slots with tasks sent long ago
         make_generation(user, status=Status.RUNNING, submitted_at=ago(10), created_at=ago(10))
     make_generation(other_user, status=Status.SUCCEEDED, submitted_at=ago(1), created_at=ago(2))

@@ -161,7 +161,7 @@ def test_a_record_times_out_only_after_as_long_a_wait_with_dashscope_answering(
 
 
 def test_a_task_dashscope_has_long_forgotten_holds_no_slot(user, settings):
-    settings.DASHSCOPE_CONCURRENCY = 2
+    settings.DASHSCOPE_CONCURRENCY = {"*": 2}
     settings.FORGOTTEN_TASK_SLOT_SECONDS = 120
     for since in (ago(121), ago(119)):
         make_generation(user, status=Status.RUNNING, task_id="t", unknown_since=since)

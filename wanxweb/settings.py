@@ -265,16 +265,50 @@ if not env("SECRET_KEY", default="") and (
 DASHSCOPE_API_KEY = env("DASHSCOPE_API_KEY", default="")
 DASHSCOPE_BASE_URL = env("DASHSCOPE_BASE_URL", default="https://dashscope.aliyuncs.com/api/v1")
 DASHSCOPE_WORKSPACE = env("DASHSCOPE_WORKSPACE", default="")
-# Hosts result images may be downloaded from: suffixes, or patterns with "*" (DashScope's OSS
-# result buckets by default). Only loopback hosts may use plain http.
+# Which models are offered, under which names and prices: the key's region (keys are bound to
+# one), from the base URL's host unless set (cn-beijing, ap-southeast-1, us-east-1).
+DASHSCOPE_REGION = env("DASHSCOPE_REGION", default="") or next(
+    (
+        region
+        for marker, region in [
+            ("dashscope-intl.", "ap-southeast-1"),
+            (".ap-southeast-1.", "ap-southeast-1"),
+            ("dashscope-us.", "us-east-1"),
+            (".us-east-1.", "us-east-1"),
+        ]
+        if marker in urlsplit(DASHSCOPE_BASE_URL).netloc
+    ),
+    "cn-beijing",
+)
+# Hosts result images may be downloaded from: suffixes, or patterns whose "*" stands within one
+# label. By default DashScope's own OSS result buckets, named one by one on any OSS endpoint:
+# a pattern over bucket names would match a bucket anyone can create. Only loopback hosts may
+# use plain http.
+DASHSCOPE_RESULT_BUCKETS = [
+    *(f"dashscope-result-{site}" for site in "bj hz sh wlcb zjk sz hy cd gz intl".split()),
+    "dashscope-463f",
+]
 DASHSCOPE_RESULT_HOSTS = env.list(
-    "DASHSCOPE_RESULT_HOSTS", default=["dashscope-result-*.aliyuncs.com"]
+    "DASHSCOPE_RESULT_HOSTS",
+    default=[f"{bucket}.oss-*.aliyuncs.com" for bucket in DASHSCOPE_RESULT_BUCKETS],
 )
 DASHSCOPE_SIMULATED = env.bool("DASHSCOPE_SIMULATED", default=False)
 DASHSCOPE_TIMEOUT = env.float("DASHSCOPE_TIMEOUT", default=15.0)
-# Per Alibaba Cloud account and model, shared by every key: queue here, submit when free.
-DASHSCOPE_CONCURRENCY = env.int("DASHSCOPE_CONCURRENCY", default=2)
-DASHSCOPE_SUBMIT_RATE = env.float("DASHSCOPE_SUBMIT_RATE", default=2.0)
+
+
+def _per_model(name: str, cast: type) -> dict[str, int | float]:
+    """ "5" for every model, or "wan2.7-image=3,wan2.6-t2i=1" for some ("*" = the rest)."""
+    value = env(name, default="").strip()
+    if value and "=" not in value:
+        return {"*": cast(value)}
+    pairs = (pair.split("=", 1) for pair in value.split(",") if pair.strip())
+    return {model.strip(): cast(number) for model, number in pairs}
+
+
+# Per Alibaba Cloud account and model, shared by every key: queue here, submit when free. The
+# catalog (gallery/dashscope/catalog.py) has DashScope's figures; these override them.
+DASHSCOPE_CONCURRENCY = _per_model("DASHSCOPE_CONCURRENCY", int)
+DASHSCOPE_SUBMIT_RATE = _per_model("DASHSCOPE_SUBMIT_RATE", float)
 DASHSCOPE_QUERY_RATE = env.float("DASHSCOPE_QUERY_RATE", default=15.0)  # DashScope allows 20/s
 
 # Deleted generations stay in their author's trash this long, then a daily job removes them.

@@ -1,91 +1,379 @@
-"""The text-to-image V2 models and their limits, as DashScope documents them."""
+"""Every model wanxweb offers, as data: its protocol, where it is served and under which name,
+what it takes and its limits, its price, and how fast DashScope lets us send it work.
+
+The facts are DashScope's (../shared/dashscope-api.md, dashscope-image-generation-api.md);
+where those leave a point unconfirmed, the stricter reading is taken and the line says so.
+The simulator keeps its own copy (simulator/models.py); tests/test_simulator_catalog.py
+checks the two agree.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
 
 NEGATIVE_PROMPT_MAX = 500
 SEED_MAX = 2_147_483_647
-N_MAX = 4
+
+
+class Protocol(StrEnum):
+    TEXT2IMAGE = "text2image"  # …/text2image/image-synthesis: input.prompt, output.results
+    IMAGE_GENERATION = "image-generation"  # …/image-generation/generation: input.messages
+
+
+class Region(StrEnum):
+    BEIJING = "cn-beijing"
+    SINGAPORE = "ap-southeast-1"
+    VIRGINIA = "us-east-1"
+
+
+class Param(StrEnum):
+    """The optional parameters a model may take; the form offers only a model's own."""
+
+    NEGATIVE_PROMPT = "negative_prompt"
+    PROMPT_EXTEND = "prompt_extend"
+    WATERMARK = "watermark"
+    SEED = "seed"
+    THINKING_MODE = "thinking_mode"  # wan2.7: think the layout through first (slower)
 
 
 @dataclass(frozen=True)
-class WanModel:
-    name: str
-    label: str
-    prompt_max: int
-    default_size: tuple[int, int]
-    # Either each side within [side_min, side_max] or, for wan2.5, total pixels and aspect ratio.
-    side_min: int = 512
-    side_max: int = 1440
-    pixels_min: int = 0
-    pixels_max: int = 0
-    aspect_max: float = 0.0
+class EachSide:
+    """Width and height each from `low` to `high` pixels."""
 
-    def size_error(self, width: int, height: int) -> str | None:
-        """Why DashScope would refuse this size for this model, or None when it is fine."""
-        if self.pixels_max:
-            pixels = width * height
-            if not self.pixels_min <= pixels <= self.pixels_max:
-                return (
-                    f"{self.name} needs between {_pixels(self.pixels_min)} and "
-                    f"{_pixels(self.pixels_max)} pixels in all; {width}×{height} has "
-                    f"{pixels:,}."
-                )
-            if max(width, height) > self.aspect_max * min(width, height):
-                return f"{self.name} needs an aspect ratio between 1:4 and 4:1."
+    low: int
+    high: int
+
+    def refusal(self, width: int, height: int) -> str | None:
+        if self.low <= width <= self.high and self.low <= height <= self.high:
             return None
-        if not (
-            self.side_min <= width <= self.side_max and self.side_min <= height <= self.side_max
-        ):
-            return f"{self.name} needs each side between {self.side_min} and {self.side_max} px."
+        return f"each side between {self.low} and {self.high} px"
+
+    def __str__(self) -> str:
+        return f"each side {self.low}–{self.high} px"
+
+
+@dataclass(frozen=True)
+class PixelsAndAspect:
+    """From low×low to high×high pixels in all, the long side at most `aspect` times the short."""
+
+    low: int
+    high: int
+    aspect: int
+
+    def refusal(self, width: int, height: int) -> str | None:
+        pixels = width * height
+        if not self.low**2 <= pixels <= self.high**2:
+            return (
+                f"between {self.low}×{self.low} and {self.high}×{self.high} pixels in all "
+                f"({width}×{height} has {pixels:,})"
+            )
+        if max(width, height) > self.aspect * min(width, height):
+            return f"an aspect ratio between 1:{self.aspect} and {self.aspect}:1"
         return None
 
+    def __str__(self) -> str:
+        pixels = f"{self.low}×{self.low} to {self.high}×{self.high} pixels"
+        return f"{pixels}, aspect 1:{self.aspect} to {self.aspect}:1"
+
+
+SizeRule = EachSide | PixelsAndAspect
+
+# wan2.7's named sizes: their total pixels; the shape is square, or the last reference image's.
+NAMED_SIZES = {"1K": 1024, "2K": 2048, "4K": 4096}
+
+
+@dataclass(frozen=True)
+class Model:
+    name: str  # as Beijing names it, and as records store it
+    label: str
+    protocol: Protocol
+    prompt_max: int
+    size_rule: SizeRule  # for a "W*H" size
+    default_size: str  # "W*H" or a named size
+    prices: dict[
+        Region, Decimal
+    ]  # CNY per returned image; a region serving it but not listed: absent
+    names: dict[Region, str]  # the regions that serve it, and its name there
+    takes: frozenset[Param]
+    n_max: int = 4
+    n_default: int = 1  # the form's; DashScope's own default differs per model, so n is always sent
+    named_sizes: tuple[str, ...] = ()
+    # wan2.7-image-pro: more is allowed when no reference image is attached.
+    named_sizes_without_images: tuple[str, ...] = ()
+    size_rule_without_images: SizeRule | None = None
+    reference_images_max: int = 0
+    concurrency: int = (
+        2  # tasks at DashScope at once, per account (DASHSCOPE_CONCURRENCY overrides)
+    )
+    submit_rate: float = 2.0  # submits per second, per account (DASHSCOPE_SUBMIT_RATE overrides)
+    submit_rates: dict[Region, float] = field(default_factory=dict)  # where a region differs
+
     @property
-    def size_rule(self) -> str:
-        if self.pixels_max:
-            return (
-                f"{_pixels(self.pixels_min)} to {_pixels(self.pixels_max)} pixels, "
-                "aspect 1:4 to 4:1"
-            )
-        return f"each side {self.side_min}–{self.side_max} px"
+    def submits_one_at_a_time(self) -> bool:
+        """Its finished tasks do not name their prompt (no `orig_prompt`), so a submit whose
+        answer was lost can be told from the other tasks in DashScope's list only by being
+        the one unanswered submit of its model: one is sent at a time (reconciliation.py)."""
+        return self.protocol is Protocol.IMAGE_GENERATION
+
+    def name_in(self, region: Region) -> str:
+        return self.names[region]
+
+    def price_in(self, region: Region) -> Decimal | None:
+        return self.prices.get(region)
+
+    def submit_rate_in(self, region: Region) -> float:
+        return self.submit_rates.get(region, self.submit_rate)
+
+    def sizes_for(self, references: int) -> tuple[tuple[str, ...], SizeRule]:
+        """The named sizes and the rule for "W*H" sizes, with this many reference images."""
+        if references == 0 and self.size_rule_without_images is not None:
+            return self.named_sizes + self.named_sizes_without_images, self.size_rule_without_images
+        return self.named_sizes, self.size_rule
+
+    def size_error(self, size: str, references: int = 0) -> str | None:
+        """Why DashScope would refuse `size` ("W*H" or a named size), or None if it is fine."""
+        named, rule = self.sizes_for(references)
+        if size in NAMED_SIZES:
+            if size in named:
+                return None
+            if size in self.named_sizes_without_images:
+                return f"{self.label} makes {size} images only without reference images."
+            return f"{self.label} takes no {size} size."
+        width, height = (int(side) for side in size.split("*"))
+        refusal = rule.refusal(width, height)
+        return f"{self.label} needs {refusal}." if refusal else None
+
+    @property
+    def size_rule_text(self) -> str:
+        named = ", ".join(self.named_sizes + self.named_sizes_without_images)
+        return f"{named}, or {self.size_rule}" if named else str(self.size_rule)
 
 
-def _pixels(total: int) -> str:
-    side = round(total**0.5)
-    return f"{side}×{side}"
+def _cny(beijing: str, singapore: str | None = None, **others: str) -> dict[Region, Decimal]:
+    prices = {Region.BEIJING: Decimal(beijing)}
+    if singapore:
+        prices[Region.SINGAPORE] = Decimal(singapore)
+    prices.update({Region[name.upper()]: Decimal(value) for name, value in others.items()})
+    return prices
 
+
+def _served(beijing: str, singapore: str | None = None, virginia: str | None = None):
+    names = {Region.BEIJING: beijing, Region.SINGAPORE: singapore, Region.VIRGINIA: virginia}
+    return {region: name for region, name in names.items() if name}
+
+
+V2 = Protocol.TEXT2IMAGE
+NEW = Protocol.IMAGE_GENERATION
+CLASSIC = frozenset({Param.NEGATIVE_PROMPT, Param.PROMPT_EXTEND, Param.WATERMARK, Param.SEED})
+# One 2026 copy caps the 2.1 and 2.2 prompts at 500 characters, others at 800: the stricter.
+SIDES_512_1440 = EachSide(512, 1440)
 
 MODELS = {
     model.name: model
     for model in [
-        WanModel("wanx2.1-t2i-turbo", "Wan 2.1 Turbo", 800, (1024, 1024)),
-        WanModel("wanx2.1-t2i-plus", "Wan 2.1 Plus", 800, (1024, 1024)),
-        WanModel("wan2.2-t2i-flash", "Wan 2.2 Flash", 800, (1024, 1024)),
-        WanModel("wan2.2-t2i-plus", "Wan 2.2 Plus", 800, (1024, 1024)),
-        WanModel(
+        Model(
+            "wan2.7-image",
+            "Wan 2.7 Image",
+            NEW,
+            5000,
+            PixelsAndAspect(768, 2048, aspect=8),
+            "2K",
+            _cny("0.20", "0.220177"),
+            _served("wan2.7-image", "wan2.7-image"),
+            # negative_prompt and prompt_extend are not documented for wan2.7: not offered.
+            frozenset({Param.WATERMARK, Param.SEED, Param.THINKING_MODE}),
+            named_sizes=("1K", "2K"),
+            reference_images_max=9,
+            concurrency=5,
+            submit_rate=5.0,
+        ),
+        Model(
+            "wan2.7-image-pro",
+            "Wan 2.7 Image Pro",
+            NEW,
+            5000,
+            PixelsAndAspect(768, 2048, aspect=8),
+            "2K",
+            _cny("0.50", "0.562065"),
+            _served("wan2.7-image-pro", "wan2.7-image-pro"),
+            frozenset({Param.WATERMARK, Param.SEED, Param.THINKING_MODE}),
+            named_sizes=("1K", "2K"),
+            named_sizes_without_images=("4K",),
+            size_rule_without_images=PixelsAndAspect(768, 4096, aspect=8),
+            reference_images_max=9,
+            concurrency=5,
+            submit_rate=5.0,
+        ),
+        Model(
+            "wan2.6-t2i",
+            "Wan 2.6",
+            NEW,
+            2100,
+            PixelsAndAspect(1280, 1440, aspect=4),
+            "1280*1280",
+            _cny("0.20", "0.220177", virginia="0.20"),
+            _served("wan2.6-t2i", "wan2.6-t2i", "wan2.6-t2i"),
+            CLASSIC,
+            concurrency=5,
+            submit_rate=5.0,
+            submit_rates={Region.BEIJING: 1.0},
+        ),
+        Model(
             "wan2.5-t2i-preview",
             "Wan 2.5 Preview",
+            V2,
             2000,
-            (1280, 1280),
-            pixels_min=768 * 768,
-            pixels_max=1440 * 1440,
-            aspect_max=4.0,
+            # Older docs allow from 768×768; the 2026 ones from 1280×1280: the stricter.
+            PixelsAndAspect(1280, 1440, aspect=4),
+            "1280*1280",
+            _cny("0.20"),
+            _served("wan2.5-t2i-preview", "wan2.5-t2i-preview"),
+            CLASSIC,
+            concurrency=5,
         ),
-        WanModel("wanx2.0-t2i-turbo", "Wan 2.0 Turbo", 800, (1024, 1024)),
+        Model(
+            "wan2.2-t2i-plus",
+            "Wan 2.2 Plus",
+            V2,
+            500,
+            SIDES_512_1440,
+            "1024*1024",
+            _cny("0.20"),
+            _served("wan2.2-t2i-plus", "wan2.2-t2i-plus"),
+            CLASSIC,
+        ),
+        Model(
+            "wan2.2-t2i-flash",
+            "Wan 2.2 Flash",
+            V2,
+            500,
+            SIDES_512_1440,
+            "1024*1024",
+            _cny("0.14"),
+            _served("wan2.2-t2i-flash", "wan2.2-t2i-flash"),
+            CLASSIC,
+        ),
+        Model(
+            "wanx2.1-t2i-turbo",
+            "Wan 2.1 Turbo",
+            V2,
+            500,
+            SIDES_512_1440,
+            "1024*1024",
+            _cny("0.14"),
+            _served("wanx2.1-t2i-turbo", "wan2.1-t2i-turbo"),
+            CLASSIC,
+        ),
+        Model(
+            "wanx2.1-t2i-plus",
+            "Wan 2.1 Plus",
+            V2,
+            500,
+            SIDES_512_1440,
+            "1024*1024",
+            _cny("0.20"),
+            _served("wanx2.1-t2i-plus", "wan2.1-t2i-plus"),
+            CLASSIC,
+        ),
+        Model(
+            "wanx2.0-t2i-turbo",
+            "Wan 2.0 Turbo",
+            V2,
+            800,
+            SIDES_512_1440,
+            "1024*1024",
+            _cny("0.04"),
+            _served("wanx2.0-t2i-turbo"),
+            CLASSIC,
+        ),
+    ]
+    + [
+        # Marked asynchronous but unconfirmed, with no price, prompt limit, aspect or rate
+        # listed: the strictest documented Qwen values (2 submits a minute), overridable.
+        Model(
+            name,
+            label,
+            NEW,
+            800,
+            PixelsAndAspect(512, 2048, aspect=4),
+            "1328*1328",
+            {},
+            _served(name),
+            frozenset({Param.WATERMARK, Param.SEED}),
+            n_max=6,
+            reference_images_max=3,
+            concurrency=2,
+            submit_rate=2 / 60,
+        )
+        for name, label in [
+            ("qwen-image-3.0", "Qwen-Image 3.0"),
+            ("qwen-image-3.0-pro", "Qwen-Image 3.0 Pro"),
+        ]
     ]
 }
 DEFAULT_MODEL = "wanx2.1-t2i-turbo"
 
-# Presets offered on the form; each is checked against the chosen model like a custom size.
+# Served only synchronously: a call without a task id cannot be recovered when its answer is
+# lost, and might be paid twice, so wanxweb does not offer them.
+LEFT_OUT = {
+    "qwen-image-2.0": "served only synchronously",
+    "qwen-image-2.0-pro": "served only synchronously",
+}
+
+# "W*H" sizes offered on the form; each model is offered those its rule allows.
 SIZE_PRESETS = [
     (1024, 1024),
     (1280, 1280),
     (1440, 1440),
     (1024, 768),
     (768, 1024),
+    (1536, 1152),
+    (1152, 1536),
     (1280, 720),
     (720, 1280),
     (1440, 810),
     (810, 1440),
+    (1728, 972),
+    (972, 1728),
 ]
+N_MAX = max(model.n_max for model in MODELS.values())
+
+
+# What this installation uses: its key's region, and DashScope's limits unless overridden.
+
+
+def region() -> Region:
+    from django.conf import settings
+
+    return Region(settings.DASHSCOPE_REGION)
+
+
+def offered() -> list[Model]:
+    """The models DashScope serves in this installation's region."""
+    here = region()
+    return [model for model in MODELS.values() if here in model.names]
+
+
+def default_model() -> str:
+    """The form's first choice: DEFAULT_MODEL, unless this region does not serve it."""
+    names = [model.name for model in offered()]
+    return DEFAULT_MODEL if DEFAULT_MODEL in names else names[0]
+
+
+def concurrency(name: str) -> int:
+    """Tasks of model `name` DashScope takes at once for this account."""
+    return _overridden("DASHSCOPE_CONCURRENCY", name, MODELS[name].concurrency)
+
+
+def submit_rate(name: str) -> float:
+    """Submits per second of model `name` DashScope takes from this account."""
+    return _overridden("DASHSCOPE_SUBMIT_RATE", name, MODELS[name].submit_rate_in(region()))
+
+
+def _overridden(setting: str, name: str, default):
+    from django.conf import settings
+
+    overrides = getattr(settings, setting)
+    return overrides.get(name, overrides.get("*", default))

@@ -1,4 +1,10 @@
-"""The only code that speaks HTTP to DashScope's text-to-image V2 API."""
+"""The only code that speaks HTTP to DashScope, in both of its image protocols.
+
+text2image V2 (`input.prompt` in, `output.results` out) and image-generation (`input.messages`
+in, `output.choices` out) differ only in the body sent and the shape of a finished task; both
+are asked asynchronously (the synchronous endpoints give no task id, so a lost answer could
+never be recovered) and polled, cancelled and listed at /tasks alike.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,13 @@ from zoneinfo import ZoneInfo
 import requests
 from urllib3.exceptions import NewConnectionError
 
+from .catalog import MODELS, Param, Protocol, Region
 from .errors import DashScopeError, DashScopeUnavailable, ErrorCode
 
-SUBMIT_PATH = "/services/aigc/text2image/image-synthesis"
+SUBMIT_PATHS = {
+    Protocol.TEXT2IMAGE: "/services/aigc/text2image/image-synthesis",
+    Protocol.IMAGE_GENERATION: "/services/aigc/image-generation/generation",
+}
 BEIJING = ZoneInfo("Asia/Shanghai")  # DashScope's timestamps are Beijing-local strings
 LIST_PAGE_SIZE = 100  # the largest page the task list allows
 TASK_LIFETIME = timedelta(hours=24)  # how long DashScope keeps a task id (and its results)
@@ -40,29 +50,45 @@ class TaskStatus(StrEnum):
 
 @dataclass(frozen=True)
 class ImageRequest:
-    model: str
+    model: str  # the catalog's name; the body has the region's
     prompt: str
     negative_prompt: str = ""
     width: int = 1024
     height: int = 1024
-    n: int = 1
+    size_name: str = ""  # "1K", "2K", "4K" instead of width × height (wan2.7)
+    n: int = 1  # always sent: the models' own defaults differ (wan2.6: 4)
     seed: int | None = None
     prompt_extend: bool = True
     watermark: bool = False
+    thinking_mode: bool = True
 
-    def body(self) -> dict:
-        task_input = {"prompt": self.prompt}
-        if self.negative_prompt:
-            task_input["negative_prompt"] = self.negative_prompt
-        parameters = {
-            "size": f"{self.width}*{self.height}",
-            "n": self.n,
-            "prompt_extend": self.prompt_extend,
-            "watermark": self.watermark,
+    @property
+    def size(self) -> str:
+        return self.size_name or f"{self.width}*{self.height}"
+
+    def body(self, region: Region) -> dict:
+        """The create-task body for this model's protocol, with only what the model takes."""
+        spec = MODELS[self.model]
+        chosen = {
+            Param.NEGATIVE_PROMPT: self.negative_prompt or None,
+            Param.PROMPT_EXTEND: self.prompt_extend,
+            Param.WATERMARK: self.watermark,
+            Param.SEED: self.seed,
+            Param.THINKING_MODE: self.thinking_mode,
         }
-        if self.seed is not None:
-            parameters["seed"] = self.seed
-        return {"model": self.model, "input": task_input, "parameters": parameters}
+        parameters = {"size": self.size, "n": self.n} | {
+            str(param): value
+            for param, value in chosen.items()
+            if param in spec.takes and value is not None
+        }
+        name = spec.name_in(region)
+        if spec.protocol is Protocol.TEXT2IMAGE:  # its negative prompt goes with the prompt
+            task_input = {"prompt": self.prompt}
+            if "negative_prompt" in parameters:
+                task_input["negative_prompt"] = parameters.pop("negative_prompt")
+            return {"model": name, "input": task_input, "parameters": parameters}
+        message = {"role": "user", "content": [{"text": self.prompt}]}
+        return {"model": name, "input": {"messages": [message]}, "parameters": parameters}
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,7 @@ class TaskState:
 
     @classmethod
     def from_body(cls, body: dict) -> TaskState:
+        """A query's answer, in either protocol's shape."""
         output = body.get("output") or {}
         return cls(
             task_id=output.get("task_id", ""),
@@ -119,9 +146,17 @@ class TaskState:
                     message=item.get("message", ""),
                 )
                 for item in output.get("results") or []
+            ]
+            + [
+                ImageResult(url=item["image"])
+                for choice in output.get("choices") or []
+                for item in (choice.get("message") or {}).get("content") or []
+                if item.get("image")  # an item may also be text
             ],
-            code=output.get("code", ""),
-            message=output.get("message", ""),
+            # A failed image-generation task has them in `output` by its schema, at the top
+            # level in one of its documented examples.
+            code=output.get("code") or body.get("code", ""),
+            message=output.get("message") or body.get("message", ""),
             image_count=(body.get("usage") or {}).get("image_count", 0),
         )
 
@@ -151,10 +186,12 @@ class DashScopeClient:
         api_key: str,
         *,
         workspace: str = "",
+        region: Region = Region.BEIJING,
         timeout: float = 15.0,
         session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.region = region
         self.timeout = (min(timeout, 5.0), timeout)  # (connect, read)
         self.session = session or requests.Session()
         self._headers = {"Authorization": f"Bearer {api_key}"}
@@ -168,16 +205,22 @@ class DashScopeClient:
     def from_settings(cls) -> DashScopeClient:
         from django.conf import settings
 
+        from .catalog import region
+
         return cls(
             settings.DASHSCOPE_BASE_URL,
             settings.DASHSCOPE_API_KEY,
             workspace=settings.DASHSCOPE_WORKSPACE,
+            region=region(),
             timeout=settings.DASHSCOPE_TIMEOUT,
         )
 
     def submit(self, request: ImageRequest) -> SubmittedTask:
         body = self._call(
-            "POST", SUBMIT_PATH, json=request.body(), headers={"X-DashScope-Async": "enable"}
+            "POST",
+            SUBMIT_PATHS[MODELS[request.model].protocol],
+            json=request.body(self.region),
+            headers={"X-DashScope-Async": "enable"},
         )
         output = body.get("output") or {}
         if not output.get("task_id"):
@@ -195,9 +238,10 @@ class DashScopeClient:
         return TaskState.from_body(self._call("GET", f"/tasks/{task_id}"))
 
     def list_tasks(self, model: str, start: datetime, end: datetime) -> list[ListedTask]:
-        """Every task of this account for `model` submitted between `start` and `end`."""
+        """Every task of this account for `model` (the catalog's name) submitted between
+        `start` and `end`."""
         window = {
-            "model_name": model,
+            "model_name": MODELS[model].name_in(self.region),
             "start_time": start.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
             "end_time": end.astimezone(BEIJING).strftime("%Y%m%d%H%M%S"),
             "page_size": LIST_PAGE_SIZE,

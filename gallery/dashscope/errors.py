@@ -12,6 +12,7 @@ class ErrorCode(StrEnum):
     # DashScope's own
     INVALID_PARAMETER = "InvalidParameter"
     ALLOCATION_QUOTA = "Throttling.AllocationQuota"
+    FREE_TIER_ONLY = "AllocationQuota.FreeTierOnly"
     TASK_FORGOTTEN = "UNKNOWN"  # a task status of DashScope's, recorded as the error
     # This app's, for what DashScope does not say itself
     FAILED = "Failed"  # a task or image that ended FAILED without a code
@@ -29,8 +30,11 @@ class ErrorCode(StrEnum):
 # Answers that say "not now" rather than "never": back off and try again.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 GATEWAY_STATUSES = frozenset({502, 504})
-# A 429 that will not go away by waiting: the free quota is used up.
-FINAL_CODES = frozenset({ErrorCode.ALLOCATION_QUOTA})
+# Answers with a retryable status that will not go away by waiting: the quota is used up.
+FINAL_CODES = frozenset({ErrorCode.ALLOCATION_QUOTA, ErrorCode.FREE_TIER_ONLY})
+# InvalidParameter's message when the endpoint does not serve the model (the other protocol's
+# model, another region's, or one the account has not activated).
+URL_ERROR = "url error"
 
 
 class DashScopeError(Exception):
@@ -96,6 +100,17 @@ EXPLANATIONS = {
     "Model.AccessDenied": "This account has no access to the model. Ask an administrator.",
     "Workspace.AccessDenied": "The API key has no access to the configured workspace.",
     "ModelNotFound": "DashScope does not know this model.",
+    "Model.NotExist": (
+        "DashScope does not offer this model in this region. Ask an administrator to check "
+        "DASHSCOPE_BASE_URL and DASHSCOPE_REGION."
+    ),
+    ErrorCode.FREE_TIER_ONLY: (
+        "The account is set to use only its free quota, and this model's is used up. Ask an "
+        "administrator to allow paid use in Model Studio."
+    ),
+    "UnsupportedOperation": (
+        "DashScope could not do that now: a task can be cancelled only before it starts."
+    ),
     ErrorCode.ALLOCATION_QUOTA: (
         "The account's image quota is used up. Ask an administrator to raise it."
     ),
@@ -122,6 +137,11 @@ EXPLANATIONS = {
 
 def explain(code: str, message: str = "") -> str:
     """A sentence a person understands for a DashScope (or pipeline) error code."""
+    if code == ErrorCode.INVALID_PARAMETER and message.startswith(URL_ERROR):
+        return (
+            "DashScope does not serve this model at this address: another region's model, or "
+            "one the account has not activated. Ask an administrator."
+        )
     words = EXPLANATIONS.get(code) or EXPLANATIONS.get(code.split(".")[0])
     if words and message and code == ErrorCode.INVALID_PARAMETER:
         return f"{words} ({message})"

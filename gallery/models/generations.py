@@ -17,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
-from ..dashscope.catalog import MODELS
+from ..dashscope.catalog import MODELS, NAMED_SIZES
 from ..dashscope.client import TASK_LIFETIME, ImageRequest
 from ..dashscope.errors import ErrorCode, explain
 from .curation import Favourite, ReviewMark
@@ -199,10 +199,12 @@ class Generation(models.Model):
         "negative_prompt",
         "width",
         "height",
+        "size_name",
         "n",
         "seed",
         "prompt_extend",
         "watermark",
+        "thinking_mode",
     )
 
     owner = models.ForeignKey(
@@ -218,12 +220,15 @@ class Generation(models.Model):
     model = models.CharField(max_length=40, choices=[(m, m) for m in MODELS])
     prompt = models.TextField()
     negative_prompt = models.TextField(blank=True)
+    # With a named size ("2K"), its nominal square; the stored images have their real sides.
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    size_name = models.CharField(max_length=2, blank=True, choices=[(s, s) for s in NAMED_SIZES])
     n = models.PositiveSmallIntegerField("images", default=1)
     seed = models.PositiveIntegerField(null=True, blank=True)
     prompt_extend = models.BooleanField(default=True)
     watermark = models.BooleanField(default=False)
+    thinking_mode = models.BooleanField(default=True)  # sent only to models that take it
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     task_id = models.CharField(max_length=64, blank=True)
@@ -285,7 +290,7 @@ class Generation(models.Model):
 
     @property
     def size(self) -> str:
-        return f"{self.width}×{self.height}"
+        return self.size_name or f"{self.width}×{self.height}"
 
     @property
     def error_text(self) -> str:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import listing, tasks
 from ..dashscope.catalog import MODELS
-from ..forms import CUSTOM_SIZE, GenerationForm
+from ..forms import CUSTOM_SIZE, GenerationForm, size_choices
 from ..ids import parse_id
 from ..models import Generation
 from ..permissions import get_card_for_user
@@ -19,6 +19,9 @@ from ..permissions import get_card_for_user
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     form = None
+    if request.method == "POST" and request.htmx.trigger_name == "model":
+        form = GenerationForm.redrawn(request.user, request.POST)
+        return render(request, "gallery/_form.html", {"form": form})
     if request.method == "POST":
         form = GenerationForm(request.user, request.POST)
         if form.is_valid():
@@ -38,7 +41,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 )
             return redirect("gallery:home")
         if request.htmx:
-            return render(request, "gallery/_form.html", {"form": form, "models": MODELS.values()})
+            return render(request, "gallery/_form.html", {"form": form})
 
     page = listing.read(request, listing.mine(request.user))
     if page.results_only:  # the filters' HTMX requests get the results
@@ -46,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
     initial = {**_remembered_for(request.user), **_remix(request)}
     return page.render(
         "gallery/home.html",
-        {"form": form or GenerationForm(request.user, initial=initial), "models": MODELS.values()},
+        {"form": form or GenerationForm(request.user, initial=initial)},
     )
 
 
@@ -77,8 +80,8 @@ def _remix(request: HttpRequest) -> dict:
 
 def _remembered(generation: Generation) -> dict:
     """Settings kept on the form after a submit, so the next prompt starts from them."""
-    size = f"{generation.width}*{generation.height}"
-    if size not in dict(GenerationForm.base_fields["size"].choices):
+    size = generation.size_name or f"{generation.width}*{generation.height}"
+    if size not in dict(size_choices(MODELS[generation.model])):
         size = CUSTOM_SIZE
     return {
         "model": generation.model,
@@ -88,5 +91,6 @@ def _remembered(generation: Generation) -> dict:
         "n": generation.n,
         "prompt_extend": generation.prompt_extend,
         "watermark": generation.watermark,
+        "thinking_mode": generation.thinking_mode,
         "team": generation.team_id,  # where the last one went: "remembered per user"
     }

@@ -91,7 +91,7 @@ def test_a_custom_size_is_used(logged_in):
     ("change", "field", "words"),
     [
         ({"prompt": "   "}, "prompt", "This field is required"),
-        ({"prompt": "x" * 801}, "prompt", "at most 800 characters"),
+        ({"prompt": "x" * 501}, "prompt", "at most 500 characters"),
         ({"negative_prompt": "x" * 501}, "negative_prompt", "at most 500 characters"),
         ({"model": "wanx9-t2i"}, "model", "Select a valid choice"),
         ({"n": "5"}, "n", "less than or equal to 4"),

@@ -1,0 +1,115 @@
+"""The prompt form is the chosen model's: only the parameters it takes, its limits and defaults.
+Choosing another model redraws the form (htmx) keeping what was typed; without JavaScript the
+server applies the posted model's rules and says at the field what it refuses."""
+
+import re
+
+import pytest
+
+from gallery.models import Generation
+
+from ..factories import PROMPT_FORM
+
+pytestmark = pytest.mark.django_db
+MODEL_CHANGE = {"HX-Request": "true", "HX-Trigger-Name": "model", "HX-Trigger": "id_model"}
+
+
+def redraw(client, **data):
+    response = client.post(
+        "/", {**PROMPT_FORM, "drawn_for": "wanx2.1-t2i-turbo", **data}, headers=MODEL_CHANGE
+    )
+    assert response.status_code == 200
+    return response.context["form"], response.content.decode()
+
+
+def field_names(body: str) -> set[str]:
+    return set(re.findall(r'name="(\w+)"', body))
+
+
+def test_wan27_is_offered_with_its_own_parameters_and_defaults(logged_in):
+    form, body = redraw(logged_in, model="wan2.7-image", prompt="a harbour, keep this")
+
+    assert {"thinking_mode", "watermark", "seed"} <= field_names(body)
+    assert not {"negative_prompt", "prompt_extend"} & field_names(body)
+    assert form["size"].value() == "1024*1024"  # wan2.7 allows it too, so it stays
+    assert 'maxlength="5000"' in body and 'max="4"' in body
+    assert "a harbour, keep this" in body  # what was typed stays
+    assert '<option value="1K"' in body and '<option value="4K"' not in body
+    assert "Think the picture through first" in body
+    assert not Generation.objects.exists()
+
+
+def test_a_size_the_new_model_refuses_becomes_its_default(logged_in):
+    form, _ = redraw(logged_in, model="wan2.6-t2i", size="1024*1024", n="3")
+    assert form["size"].value() == "1280*1280"
+    assert form["n"].value() == "3"
+    assert form["prompt_extend"].value() is False  # unticked on the form it came from
+
+
+def test_a_tick_on_a_box_the_old_model_lacked_takes_the_new_models_default(logged_in):
+    form, _ = redraw(logged_in, model="wan2.7-image-pro", drawn_for="wan2.2-t2i-flash")
+    assert form["thinking_mode"].value() is True
+    assert "4K" in dict(form.fields["size"].choices)  # pro, without reference images
+
+
+def test_the_limits_table_and_the_choices_name_every_new_model(logged_in):
+    body = logged_in.get("/").content.decode()
+    for name in ("wan2.7-image", "wan2.7-image-pro", "wan2.6-t2i", "qwen-image-3.0"):
+        assert f'<option value="{name}"' in body and f"<code>{name}</code>" in body
+
+
+@pytest.mark.parametrize(
+    ("data", "saved"),
+    [
+        ({"model": "wan2.7-image", "size": "2K"}, (2048, 2048, "2K")),
+        ({"model": "wan2.7-image-pro", "size": "4K"}, (4096, 4096, "4K")),
+        (
+            {"model": "wan2.7-image", "size": "custom", "width": 2560, "height": 1440},
+            (2560, 1440, ""),
+        ),
+        ({"model": "wan2.6-t2i", "size": "1280*1280"}, (1280, 1280, "")),
+    ],
+)
+def test_a_model_of_the_new_protocol_is_queued_with_its_size(logged_in, data, saved):
+    response = logged_in.post("/", {**PROMPT_FORM, **data})
+    assert response.status_code == 302
+    generation = Generation.objects.get()
+    assert (generation.width, generation.height, generation.size_name) == saved
+    assert generation.model == data["model"]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "words"),
+    [
+        ({"model": "wan2.7-image", "size": "4K"}, "size", "Select a valid choice"),
+        (
+            {"model": "wan2.6-t2i", "size": "custom", "width": 1024, "height": 1024},
+            "width",
+            "Wan 2.6 needs between 1280×1280 and 1440×1440 pixels in all",
+        ),
+        (
+            {"model": "wan2.7-image", "size": "custom", "width": 4000, "height": 400},
+            "width",
+            "an aspect ratio between 1:8 and 8:1",
+        ),
+        ({"model": "wan2.6-t2i", "size": "1280*1280", "n": 5}, "n", "less than or equal to 4"),
+        ({"model": "qwen-image-3.0", "size": "1328*1328", "n": 7}, "n", "less than or equal to 6"),
+        ({"model": "wan2.7-image", "prompt": "x" * 5001}, "prompt", "at most 5000 characters"),
+    ],
+)
+def test_without_javascript_the_posted_models_rules_hold(logged_in, data, field, words):
+    response = logged_in.post("/", {**PROMPT_FORM, "size": "2K", **data})
+    assert response.status_code == 200
+    assert any(words in error for error in response.context["form"].errors[field]), (
+        response.context["form"].errors
+    )
+    assert not Generation.objects.exists()
+
+
+def test_parameters_a_model_does_not_take_are_not_kept(logged_in):
+    logged_in.post(
+        "/",
+        {**PROMPT_FORM, "model": "wan2.7-image", "size": "2K", "negative_prompt": "fog"},
+    )
+    generation = Generation.objects.get()
+    assert generation.negative_prompt == "" and generation.thinking_mode is False  # unticked
