@@ -4,6 +4,7 @@ are its query language: see listing.py.)"""
 from __future__ import annotations
 
 import unicodedata
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import authenticate
@@ -45,6 +46,7 @@ def _visible(value: str) -> bool:
 
 # The form's optional fields, each shown only for a model that takes it.
 PARAM_FIELDS = {str(param): param for param in Param}
+REDRAWN_BY = ("model", "n")  # a change of these redraws the form (htmx)
 
 
 class GenerationForm(forms.ModelForm):
@@ -204,6 +206,15 @@ class GenerationForm(forms.ModelForm):
         else:
             self.instance.width, self.instance.height = (int(side) for side in size.split("*"))
         return data
+
+    @property
+    def cost(self) -> Decimal | None:
+        """What the images asked for cost in this region, if DashScope lists a price."""
+        price = self.spec.price_in(catalog.region())
+        n = parse_id(str(self["n"].value()))
+        if price is None or n is None or not 1 <= n <= self.spec.n_max:
+            return None
+        return price * n
 
     @classmethod
     def redrawn(cls, user, data) -> GenerationForm:

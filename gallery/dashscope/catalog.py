@@ -148,7 +148,10 @@ class Model:
     @property
     def size_rule_text(self) -> str:
         named = ", ".join(self.named_sizes + self.named_sizes_without_images)
-        return f"{named}, or {self.size_rule}" if named else str(self.size_rule)
+        text = f"{named}, or {self.size_rule}" if named else str(self.size_rule)
+        if self.size_rule_without_images is not None:
+            return f"{text} ({self.size_rule_without_images.high}² without reference images)"
+        return text
 
 
 def _cny(beijing: str, singapore: str | None = None, **others: str) -> dict[Region, Decimal]:

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_http_methods
 
 from .. import listing, tasks
 from ..dashscope.catalog import MODELS
-from ..forms import CUSTOM_SIZE, GenerationForm, size_choices
+from ..forms import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 from ..ids import parse_id
 from ..models import Generation
 from ..permissions import get_card_for_user
@@ -19,7 +19,7 @@ from ..permissions import get_card_for_user
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     form = None
-    if request.method == "POST" and request.htmx.trigger_name == "model":
+    if request.method == "POST" and request.htmx.trigger_name in REDRAWN_BY:
         form = GenerationForm.redrawn(request.user, request.POST)
         return render(request, "gallery/_form.html", {"form": form})
     if request.method == "POST":

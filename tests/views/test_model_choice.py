@@ -113,3 +113,21 @@ def test_parameters_a_model_does_not_take_are_not_kept(logged_in):
     )
     generation = Generation.objects.get()
     assert generation.negative_prompt == "" and generation.thinking_mode is False  # unticked
+
+
+@pytest.mark.parametrize(
+    ("model", "n", "cost"),
+    [("wan2.7-image-pro", "2", "≈ 1.00 CNY"), ("wanx2.1-t2i-turbo", "3", "≈ 0.42 CNY")],
+)
+def test_the_cost_is_shown_beside_generate_and_follows_the_count(logged_in, model, n, cost):
+    response = logged_in.post(
+        "/",
+        {**PROMPT_FORM, "model": model, "n": n},
+        headers={**MODEL_CHANGE, "HX-Trigger-Name": "n"},
+    )
+    assert re.search(rf'<span class="cost" id="cost">{cost}</span>', response.content.decode())
+
+
+def test_a_model_without_a_listed_price_says_so(logged_in):
+    _, body = redraw(logged_in, model="qwen-image-3.0")
+    assert "No price listed for this region" in body
