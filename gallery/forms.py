@@ -10,10 +10,13 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
 from django.core import validators
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
+from . import references
 from .dashscope import catalog
 from .dashscope.catalog import (
     MODELS,
@@ -46,7 +49,24 @@ def _visible(value: str) -> bool:
 
 # The form's optional fields, each shown only for a model that takes it.
 PARAM_FIELDS = {str(param): param for param in Param}
-REDRAWN_BY = ("model", "n")  # a change of these redraws the form (htmx)
+# A change of these redraws the form (htmx): another model's fields, the cost of another
+# count, an upload checked and shown, a reference removed.
+REDRAWN_BY = ("model", "n", "reference_uploads", "remove_reference")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None) -> list:
+        return [super(MultipleFileField, self).clean(item, initial) for item in data or []]
 
 
 class GenerationForm(forms.ModelForm):
@@ -106,6 +126,17 @@ class GenerationForm(forms.ModelForm):
     remix = forms.CharField(widget=forms.HiddenInput, required=False)
     # The model the form was drawn for: a redraw for another keeps the boxes ticked here.
     drawn_for = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Reference images: those already chosen are tokens (gallery/references.py), written
+    # by the template beside their previews; files added here become tokens when checked.
+    reference_uploads = MultipleFileField(
+        label="Reference images",
+        required=False,
+        help_text=(
+            f"JPEG, PNG, BMP or WebP, each side {references.SIDE_MIN}–{references.SIDE_MAX} px, "
+            f"up to {references.UPLOAD_MAX_BYTES // 2**20} MB; or “Use as reference” on any "
+            "image. The prompt calls them image 1, image 2… in this order."
+        ),
+    )
 
     class Meta:
         model = Generation
@@ -124,6 +155,11 @@ class GenerationForm(forms.ModelForm):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        tokens = (
+            self.data.getlist("references") if self.is_bound else self.initial.get("references", [])
+        )
+        self.reference_picks = references.resolve_all(user, tokens)
+        self.upload_refusals: list[str] = []
         self.fields["team"].queryset = teams_to_create_in(user)
         self.offered = catalog.offered()  # and their limits, in a table below the form
         self.fields["model"].choices = [(m.name, m.label) for m in self.offered]
@@ -137,6 +173,8 @@ class GenerationForm(forms.ModelForm):
         for name, param in PARAM_FIELDS.items():
             if param not in spec.takes:
                 del self.fields[name]
+        if not spec.reference_images_max and not self.reference_picks:
+            del self.fields["reference_uploads"]
         self.fields["prompt"].max_length = spec.prompt_max
         self.fields["prompt"].widget.attrs["maxlength"] = spec.prompt_max
         n = self.fields["n"]
@@ -145,7 +183,7 @@ class GenerationForm(forms.ModelForm):
         n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(spec.n_max)]
         n.help_text = f"1–{spec.n_max}; each image is billed."
         size = self.fields["size"]
-        size.choices = size_choices(spec)
+        size.choices = size_choices(spec, len(self.reference_picks))
         size.initial = spec.default_size
         size.help_text = f"{spec.label}: {spec.size_rule_text}. “Custom…” uses the sides beside."
         self.fields["model"].widget.attrs.update(
@@ -183,8 +221,39 @@ class GenerationForm(forms.ModelForm):
         self.instance.parent = parent
         return parent
 
+    def take_uploads(self, files) -> None:
+        """Check and keep each uploaded file, as a pick after those chosen already; say at the
+        field why a file was refused."""
+        for upload in files:
+            try:
+                token = references.accept_upload(self.user, upload)
+            except ValidationError as refusal:
+                self.upload_refusals += refusal.messages
+            else:
+                self.reference_picks.append(references.resolve(self.user, token))
+
+    def clean_reference_uploads(self) -> list:
+        self.take_uploads(self.cleaned_data["reference_uploads"])
+        if self.upload_refusals:
+            raise ValidationError(self.upload_refusals)
+        return []
+
     def clean(self) -> dict:
         data = super().clean()
+        count, most = len(self.reference_picks), self.spec.reference_images_max
+        for pick in self.reference_picks:
+            if problem := references.refusal(pick):
+                self.add_error(
+                    "reference_uploads" if "reference_uploads" in self.fields else None, problem
+                )
+        if count > most:
+            self.add_error(
+                "reference_uploads" if "reference_uploads" in self.fields else None,
+                f"{self.spec.label} takes no reference images: remove them, or choose a model "
+                "that edits (Wan 2.7 Image)."
+                if not most
+                else f"{self.spec.label} takes at most {most} reference images; there are {count}.",
+            )
         size = data.get("size")
         if size == CUSTOM_SIZE:
             width, height = data.get("width"), data.get("height")
@@ -197,7 +266,7 @@ class GenerationForm(forms.ModelForm):
             return data
         else:
             size_field = "size"
-        problem = self.spec.size_error(size)
+        problem = self.spec.size_error(size, len(self.reference_picks))
         if problem:
             self.add_error(size_field, problem)
         elif size in NAMED_SIZES:
@@ -216,11 +285,21 @@ class GenerationForm(forms.ModelForm):
             return None
         return price * n
 
+    def save(self, commit: bool = True) -> Generation:
+        with transaction.atomic():  # the dispatcher never sees it without its references
+            generation = super().save()
+            references.attach(generation, self.reference_picks)
+        return generation
+
     @classmethod
-    def redrawn(cls, user, data) -> GenerationForm:
+    def redrawn(cls, user, data, files) -> GenerationForm:
         """The form for the model just chosen in `data`, unbound, keeping what was entered
-        that the model takes (a size or count it does not take becomes its default)."""
-        form = cls(user, initial={"model": data.get("model")})
+        that the model takes (a size or count it does not take becomes its default), with
+        the files just added checked and kept, and the reference to remove gone."""
+        removed = data.get("remove_reference")
+        tokens = [token for token in data.getlist("references") if token != removed]
+        form = cls(user, initial={"model": data.get("model"), "references": tokens})
+        form.take_uploads(files.getlist("reference_uploads"))
         spec, drawn_for = form.spec, MODELS.get(data.get("drawn_for", ""))
         initial = {name: data.get(name) for name in form.fields if name in data}
         for name, param in PARAM_FIELDS.items():
@@ -236,9 +315,9 @@ class GenerationForm(forms.ModelForm):
         return form
 
 
-def size_choices(spec: Model) -> list[tuple[str, str]]:
+def size_choices(spec: Model, references: int = 0) -> list[tuple[str, str]]:
     """The model's named sizes, the presets its rule allows, and "Custom…"."""
-    named, rule = spec.sizes_for(references=0)
+    named, rule = spec.sizes_for(references)
     presets = [(w, h) for w, h in SIZE_PRESETS if rule.refusal(w, h) is None]
     return (
         [(name, f"{name} ({NAMED_SIZES[name]}² pixels)") for name in named]

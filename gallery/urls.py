@@ -28,6 +28,12 @@ urlpatterns = [
         {"kind": "thumbnail"},
         name="thumbnail",
     ),
+    path("g/<id:pk>/references/<id:index>/", files.reference_file, name="reference"),
+    path(
+        "references/pending/<str:key>/",
+        files.pending_reference,
+        name="pending_reference",
+    ),
     # an original with its parameters written into it
     path(
         "g/<id:pk>/images/<id:index>/download/",

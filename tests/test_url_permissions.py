@@ -23,10 +23,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
+from gallery import references
 from gallery.models import (
     Board,
     BoardItem,
@@ -35,6 +39,7 @@ from gallery.models import (
     GeneratedImage,
     Generation,
     Invitation,
+    ReferenceImage,
     ReviewMark,
     Role,
     Team,
@@ -119,6 +124,7 @@ class World:
     bob_item: BoardItem  # shared image 0 on bob's board
     invitation: Invitation  # open, to join as a member
     comment: Comment  # dave's, on the shared generation
+    pending: str  # the key of a reference image bob uploaded to the form, not yet sent
 
     def user(self, role: str) -> User | None:
         return {
@@ -156,6 +162,9 @@ def world(team, user, other_user, outsider) -> World:
     done = {"status": Status.SUCCEEDED, "completed_at": timezone.now()}
     shared = finished_generation(bob, team=team, prompt=SHARED_PROMPT, n=2, **done)
     private = finished_generation(bob, prompt=SECRET_PROMPT, **done)
+    for edit in (shared, private):  # each was sent with a reference image
+        reference = ReferenceImage(generation=edit, index=0, width=8, height=8)
+        reference.image.save(f"generations/{edit.pk}/references/0.jpg", ContentFile(b"jpeg"))
     failed = make_generation(
         bob,
         team=team,
@@ -193,7 +202,16 @@ def world(team, user, other_user, outsider) -> World:
         bob_item=bob_board.items.create(image=first, added_by=bob),
         invitation=team.invitations.create(role=Role.MEMBER, created_by=alice),
         comment=Comment.objects.create(generation=shared, author=dave, body="Crop it?"),
+        pending=upload_reference(bob),
     )
+
+
+def upload_reference(user) -> str:
+    """A reference image `user` added to the prompt form; its key."""
+    picture = io.BytesIO()
+    Image.new("RGB", (300, 300), "teal").save(picture, "PNG")
+    token = references.accept_upload(user, SimpleUploadedFile("a.png", picture.getvalue()))
+    return token.removeprefix("u")
 
 
 # How to ask, and what must have happened.
@@ -330,6 +348,10 @@ RULES: dict[str, list[Case]] = {
     "original": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "thumbnail": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "download": [Case("GET", on("shared", 0), TEAM_SEES)],
+    "reference": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
+    "pending_reference": [
+        Case("GET", lambda w, u: ([w.pending], {}), outcomes(NOT_FOUND, author=FILE))
+    ],
     "compare": [
         Case("GET", lambda w, u: ([], {"a": w.shared.pk, "b": w.failed.pk}), TEAM_SEES),
     ],

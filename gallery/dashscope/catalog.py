@@ -317,6 +317,7 @@ MODELS = {
     ]
 }
 DEFAULT_MODEL = "wanx2.1-t2i-turbo"
+EDITING_MODEL = "wan2.7-image"  # chosen for "Use as reference" when the last model edits not
 
 # Served only synchronously: a call without a task id cannot be recovered when its answer is
 # lost, and might be paid twice, so wanxweb does not offer them.

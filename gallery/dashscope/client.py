@@ -60,7 +60,9 @@ class ImageRequest:
     seed: int | None = None
     prompt_extend: bool = True
     watermark: bool = False
-    thinking_mode: bool = True
+    thinking_mode: bool = True  # only without reference images, as DashScope allows it
+    # Reference images as data: URIs, "image 1" first (not in the repr: megabytes).
+    images: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def size(self) -> str:
@@ -74,7 +76,7 @@ class ImageRequest:
             Param.PROMPT_EXTEND: self.prompt_extend,
             Param.WATERMARK: self.watermark,
             Param.SEED: self.seed,
-            Param.THINKING_MODE: self.thinking_mode,
+            Param.THINKING_MODE: None if self.images else self.thinking_mode,
         }
         parameters = {"size": self.size, "n": self.n} | {
             str(param): value
@@ -87,7 +89,8 @@ class ImageRequest:
             if "negative_prompt" in parameters:
                 task_input["negative_prompt"] = parameters.pop("negative_prompt")
             return {"model": name, "input": task_input, "parameters": parameters}
-        message = {"role": "user", "content": [{"text": self.prompt}]}
+        content = [{"image": uri} for uri in self.images] + [{"text": self.prompt}]
+        message = {"role": "user", "content": content}
         return {"model": name, "input": {"messages": [message]}, "parameters": parameters}
 
 

@@ -1,5 +1,5 @@
 from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
-from .generations import GeneratedImage, Generation, GenerationQuerySet
+from .generations import GeneratedImage, Generation, GenerationQuerySet, ReferenceImage
 from .lease import Lease
 from .outage import Outage
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
@@ -17,6 +17,7 @@ __all__ = [
     "Lease",
     "Membership",
     "Outage",
+    "ReferenceImage",
     "ReviewMark",
     "Role",
     "Team",

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -346,7 +347,10 @@ class Generation(models.Model):
         )
 
     def image_request(self) -> ImageRequest:
-        return ImageRequest(**{name: getattr(self, name) for name in self.REQUEST_FIELDS})
+        return ImageRequest(
+            **{name: getattr(self, name) for name in self.REQUEST_FIELDS},
+            images=tuple(reference.data_uri for reference in self.references.all()),
+        )
 
 
 class GeneratedImage(models.Model):
@@ -374,3 +378,39 @@ class GeneratedImage(models.Model):
     @property
     def error_text(self) -> str:
         return explain(self.error_code, self.error_message) if self.error_code else ""
+
+
+class ReferenceImage(models.Model):
+    """An image sent with a generation's prompt (wan2.7 edits, Qwen-Image references), as it
+    was sent: re-encoded to what the model takes. Numbered as the prompt refers to them
+    ("image 1" is index 0); as private as the generation."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="references")
+    index = models.PositiveSmallIntegerField()
+    image = models.FileField()  # under generations/<id>/references/
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    # The stored image it was taken from, when picked from the gallery: its lineage.
+    source = models.ForeignKey(
+        GeneratedImage,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="used_as_reference",
+    )
+
+    class Meta:
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "index"], name="one_reference_per_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.generation_id}/reference {self.index + 1}"
+
+    @property
+    def data_uri(self) -> str:
+        """As DashScope is sent it: inline, since our images are private (a JPEG, see
+        gallery/references.py)."""
+        with self.image.open("rb") as file:
+            return "data:image/jpeg;base64," + base64.b64encode(file.read()).decode()

@@ -11,44 +11,71 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.http import (
     FileResponse,
+    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     StreamingHttpResponse,
 )
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 from storages.backends.s3 import S3Storage
 from zipstream import ZipStream
 
+from .. import references
 from ..metadata import download_name, generation_manifest, png_with_metadata
 from ..models import GeneratedImage, Generation, GenerationQuerySet
-from ..permissions import get_stored_image
+from ..permissions import get_generation_for_user, get_stored_image
 
 
 @login_required
 @require_GET
 def image_file(request: HttpRequest, pk: int, index: int, kind: str) -> HttpResponse:
-    """A stored image for someone who may see it: from object storage, a presigned URL that
-    lapses soon; from local files, the file itself, or nginx sends it (X_ACCEL_REDIRECT)."""
+    """A stored image for someone who may see it."""
     image = get_stored_image(request, pk, index)
     stored = image.original if kind == "original" else image.thumbnail
-    if isinstance(stored.storage, S3Storage):
-        response = HttpResponseRedirect(stored.url)
+    return _stored_file(stored.storage, stored.name)
+
+
+def _stored_file(storage, name: str) -> HttpResponse:
+    """From object storage, a presigned URL that lapses soon; from local files, the file
+    itself, or nginx sends it (X_ACCEL_REDIRECT)."""
+    if isinstance(storage, S3Storage):
+        response = HttpResponseRedirect(storage.url(name))
         # Browsers may reuse the redirect while the URL it names is still valid.
         response["Cache-Control"] = f"private, max-age={settings.AWS_QUERYSTRING_EXPIRE // 2}"
         return response
-    if settings.X_ACCEL_REDIRECT and isinstance(stored.storage, FileSystemStorage):
-        response = HttpResponse(content_type=mimetypes.guess_type(stored.name)[0])
-        response["X-Accel-Redirect"] = f"/protected-media/{quote(stored.name)}"
+    if settings.X_ACCEL_REDIRECT and isinstance(storage, FileSystemStorage):
+        response = HttpResponse(content_type=mimetypes.guess_type(name)[0])
+        response["X-Accel-Redirect"] = f"/protected-media/{quote(name)}"
     else:
-        response = FileResponse(stored.open("rb"))
+        response = FileResponse(storage.open(name, "rb"))
     response["Cache-Control"] = "private, max-age=86400"
     return response
+
+
+@login_required
+@require_GET
+def reference_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A reference image a generation was sent with, for someone who may see the generation."""
+    generation = get_generation_for_user(request, pk)
+    stored = get_object_or_404(generation.references, index=index).image
+    return _stored_file(stored.storage, stored.name)
+
+
+@login_required
+@require_GET
+def pending_reference(request: HttpRequest, key: str) -> HttpResponse:
+    """A reference its uploader just added to the prompt form; nobody else's."""
+    pick = references.resolve(request.user, f"u{key}")
+    if pick is None:
+        raise Http404
+    return _stored_file(default_storage, pick.name)
 
 
 @login_required

@@ -7,8 +7,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .. import listing, tasks
-from ..dashscope.catalog import MODELS
+from .. import listing, references, tasks
+from ..dashscope.catalog import EDITING_MODEL, MODELS
 from ..forms import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 from ..ids import parse_id
 from ..models import Generation
@@ -19,11 +19,15 @@ from ..permissions import get_card_for_user
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     form = None
-    if request.method == "POST" and request.htmx.trigger_name in REDRAWN_BY:
-        form = GenerationForm.redrawn(request.user, request.POST)
-        return render(request, "gallery/_form.html", {"form": form})
-    if request.method == "POST":
-        form = GenerationForm(request.user, request.POST)
+    # A redraw: htmx after a change, or the "Remove" of a reference without JavaScript.
+    if request.method == "POST" and (
+        request.htmx.trigger_name in REDRAWN_BY or "remove_reference" in request.POST
+    ):
+        form = GenerationForm.redrawn(request.user, request.POST, request.FILES)
+        if request.htmx:
+            return render(request, "gallery/_form.html", {"form": form})
+    elif request.method == "POST":
+        form = GenerationForm(request.user, request.POST, request.FILES)
         if form.is_valid():
             form.instance.owner = request.user
             generation = form.save()
@@ -46,7 +50,7 @@ def home(request: HttpRequest) -> HttpResponse:
     page = listing.read(request, listing.mine(request.user))
     if page.results_only:  # the filters' HTMX requests get the results
         return page.results()
-    initial = {**_remembered_for(request.user), **_remix(request)}
+    initial = {**_remembered_for(request.user), **_remix(request), **_reference(request)}
     return page.render(
         "gallery/home.html",
         {"form": form or GenerationForm(request.user, initial=initial)},
@@ -75,7 +79,21 @@ def _remix(request: HttpRequest) -> dict:
         "negative_prompt": parent.negative_prompt,
         "seed": parent.seed if request.GET.get("same_seed") == "1" else None,
         "remix": parent.pk,
+        "references": references.tokens_of(parent),
     }
+
+
+def _reference(request: HttpRequest) -> dict:
+    """The form with `?reference=<token>` (an image's "Use as reference") as its reference,
+    and a model that takes one if the remembered model does not."""
+    token = request.GET.get("reference", "")
+    if references.resolve(request.user, token) is None:
+        return {}
+    chosen = {"references": [token]}
+    last = _remembered_for(request.user).get("model")
+    if last is None or not MODELS[last].reference_images_max:
+        chosen["model"] = EDITING_MODEL
+    return chosen
 
 
 def _remembered(generation: Generation) -> dict:

@@ -1,0 +1,187 @@
+"""Reference images: what a prompt is sent with (wan2.7 edits, Qwen-Image references).
+
+A person picks them from what they may see (a stored image, or a reference of a generation)
+or uploads them. Each is named on the form by a token, so it survives a redraw or a refusal
+elsewhere on the form: `g14.2` is image 2 of #14 (0-based), `r14.0` the first reference of #14,
+`u<hex>` an upload of this user, checked and re-encoded when it arrived and kept under
+references/pending/ until a generation takes it (a daily job drops those older than a day).
+
+Every reference is sent as it is stored: a JPEG of at most SENT_SIDE_MAX px on its long side,
+as a data: URI (never a URL of ours: our images are private). Nine of them stay a few MB.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+from django.utils import timezone
+from PIL import Image, ImageOps
+
+from .models import GeneratedImage, Generation, ReferenceImage
+
+# What DashScope takes (dashscope-image-generation-api.md, "Image limits").
+FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "BMP": "BMP", "WEBP": "WebP"}
+SIDE_MIN, SIDE_MAX = 240, 8000
+ASPECT_MAX = 8
+UPLOAD_MAX_BYTES = 20 * 1024 * 1024
+# What is sent: a JPEG this long at most on its long side (about 0.3–1 MB).
+SENT_SIDE_MAX = 2048
+JPEG_QUALITY = 90
+PENDING = "references/pending"
+PENDING_DAYS = 1
+TOKEN = re.compile(
+    r"(?P<kind>[gr])(?P<pk>[0-9]{1,18})\.(?P<index>[0-9]{1,2})|u(?P<upload>[0-9a-f]{32})"
+)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A reference chosen on the form, before a generation takes it."""
+
+    token: str
+    name: str  # in default storage
+    preview_url: str
+    source: GeneratedImage | None = None  # picked from the gallery: the lineage
+    needs_encoding: bool = False  # a stored original, re-encoded when it is attached
+
+    def __str__(self) -> str:
+        if self.source is None:
+            return "An uploaded image"
+        return f"Image {self.source.index + 1} of #{self.source.generation_id}"
+
+
+def resolve(user, token: str) -> Pick | None:
+    """The reference `token` names, if this user may use it; None otherwise (and then the
+    form drops it without a word: a refusal would tell that it exists)."""
+    match = TOKEN.fullmatch(token)
+    if match is None:
+        return None
+    if match["upload"]:
+        name = f"{PENDING}/{user.pk}/{match['upload']}.jpg"
+        if not default_storage.exists(name):
+            return None
+        return Pick(token, name, reverse("gallery:pending_reference", args=[match["upload"]]))
+    visible = Generation.objects.visible_to(user).filter(pk=int(match["pk"]))
+    pk, index = int(match["pk"]), int(match["index"])
+    if match["kind"] == "g":
+        image = (
+            GeneratedImage.objects.filter(generation__in=visible, index=index)
+            .exclude(original="")
+            .first()
+        )
+        if image is None:
+            return None
+        url = reverse("gallery:thumbnail", args=[pk, index])
+        return Pick(token, image.original.name, url, source=image, needs_encoding=True)
+    reference = ReferenceImage.objects.filter(generation__in=visible, index=index).first()
+    if reference is None:
+        return None
+    url = reverse("gallery:reference", args=[pk, index])
+    return Pick(token, reference.image.name, url, source=reference.source)
+
+
+def refusal(pick: Pick) -> str | None:
+    """Why DashScope would refuse a pick from the gallery (an upload was checked already)."""
+    if pick.source is None or not pick.needs_encoding or pick.source.width is None:
+        return None
+    width, height = pick.source.width, pick.source.height
+    if not (SIDE_MIN <= width <= SIDE_MAX and SIDE_MIN <= height <= SIDE_MAX):
+        return f"{pick}: {width}×{height}; each side must be {SIDE_MIN}–{SIDE_MAX} px."
+    return None
+
+
+def resolve_all(user, tokens: list[str]) -> list[Pick]:
+    """The picks `tokens` name that the user may use, in order, each once."""
+    picks = [resolve(user, token) for token in dict.fromkeys(tokens)]
+    return [pick for pick in picks if pick is not None]
+
+
+def accept_upload(user, upload) -> str:
+    """Check an uploaded file as DashScope would, re-encode it, keep it; its token.
+    A file DashScope would refuse raises ValidationError saying why, by its name."""
+    if upload.size > UPLOAD_MAX_BYTES:
+        raise ValidationError(f"{upload.name}: larger than {UPLOAD_MAX_BYTES // 2**20} MB.")
+    data, _, _ = encoded(upload, what=upload.name)
+    key = uuid.uuid4().hex
+    default_storage.save(f"{PENDING}/{user.pk}/{key}.jpg", ContentFile(data))
+    return f"u{key}"
+
+
+def encoded(file, *, what: str) -> tuple[bytes, int, int]:
+    """`file` as it is sent: checked, then a JPEG of at most SENT_SIDE_MAX px, and its sides."""
+    try:
+        with Image.open(file) as image:
+            if image.format not in FORMATS:
+                raise ValidationError(
+                    f"{what}: not an image DashScope takes ({', '.join(FORMATS.values())})."
+                )
+            width, height = image.size
+            if not (SIDE_MIN <= width <= SIDE_MAX and SIDE_MIN <= height <= SIDE_MAX):
+                raise ValidationError(
+                    f"{what}: {width}×{height}; each side must be {SIDE_MIN}–{SIDE_MAX} px."
+                )
+            if max(width, height) > ASPECT_MAX * min(width, height):
+                raise ValidationError(
+                    f"{what}: {width}×{height}; the aspect ratio must be within "
+                    f"1:{ASPECT_MAX} and {ASPECT_MAX}:1."
+                )
+            image = ImageOps.exif_transpose(image)  # as the camera held it
+            image.thumbnail((SENT_SIDE_MAX, SENT_SIDE_MAX))
+            flat = Image.new("RGB", image.size, "white")  # no alpha: PNG with alpha is refused
+            flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise ValidationError(f"{what}: not an image that can be read.") from None
+    out = io.BytesIO()
+    flat.save(out, "JPEG", quality=JPEG_QUALITY)
+    return out.getvalue(), *flat.size
+
+
+def attach(generation: Generation, picks: list[Pick]) -> None:
+    """Store `picks` as the generation's references, in order (inside the caller's
+    transaction, so the dispatcher never sees the generation without them)."""
+    for index, pick in enumerate(picks):
+        with default_storage.open(pick.name, "rb") as file:
+            data = encoded(file, what=pick.token)[0] if pick.needs_encoding else file.read()
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+        reference = ReferenceImage(
+            generation=generation, index=index, width=width, height=height, source=pick.source
+        )
+        name = f"generations/{generation.pk}/references/{index}.jpg"
+        reference.image.save(name, ContentFile(data), save=False)
+        reference.save()
+        if pick.token.startswith("u"):
+            default_storage.delete(pick.name)
+
+
+def tokens_of(generation: Generation) -> list[str]:
+    """Tokens naming the generation's references, for a remix to start from."""
+    return [
+        f"r{generation.pk}.{index}"
+        for index in generation.references.values_list("index", flat=True)
+    ]
+
+
+def purge_pending(now=None) -> int:
+    """Drop uploads no generation took within PENDING_DAYS; how many."""
+    cutoff = (now or timezone.now()) - timedelta(days=PENDING_DAYS)
+    dropped = 0
+    try:
+        users, _ = default_storage.listdir(PENDING)
+    except FileNotFoundError:
+        return 0
+    for user in users:
+        for name in default_storage.listdir(f"{PENDING}/{user}")[1]:
+            path = f"{PENDING}/{user}/{name}"
+            if default_storage.get_modified_time(path) < cutoff:
+                default_storage.delete(path)
+                dropped += 1
+    return dropped
