@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ApiError, invalid
-from .models import MODELS, ModelSpec
+from .models import MODELS, EachSide, ModelSpec, PixelsAndAspect
 from .times import from_list_time
 
 
@@ -34,13 +34,27 @@ def model(name: Any) -> ModelSpec:
 
 def size(value: Any, spec: ModelSpec) -> tuple[int, int]:
     """(width, height) of a 'W*H' size this model accepts."""
+    return dimensions(value, spec.size_rule)
+
+
+def dimensions(value: Any, rule: EachSide | PixelsAndAspect) -> tuple[int, int]:
+    """(width, height) of a 'W*H' size within the rule."""
     m = re.fullmatch(r"(\d{1,5})\*(\d{1,5})", value) if isinstance(value, str) else None
     if m is None:
         raise invalid(f"parameters.size must look like '1024*1024', got {value!r}.")
     width, height = int(m[1]), int(m[2])
-    if refusal := spec.size_rule.refusal(value, width, height):
+    if refusal := rule.refusal(value, width, height):
         raise invalid(refusal)
     return width, height
+
+
+def model_name(body: bytes) -> Any:
+    """The model a body names, if it is a JSON object naming one (to route it; no checks)."""
+    try:
+        data = json.loads(body or b"null")
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data.get("model") if isinstance(data, dict) else None
 
 
 def integer(name: str, value: Any, low: int, high: int) -> int:
