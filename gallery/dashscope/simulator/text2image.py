@@ -2,8 +2,7 @@
 
 Its create-task body holds `input.prompt`; a finished task answers `results[]` (orig_prompt,
 actual_prompt, url), `task_metrics` and `usage.image_count`. DashScope's image-generation
-protocol (`input.messages` in, `choices[]` out) would be a module beside this one with the same
-two functions, and one more route in server.py.
+protocol (`input.messages` in, `choices[]` out) is image_generation.py beside it.
 """
 
 import hashlib
