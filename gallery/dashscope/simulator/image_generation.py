@@ -22,8 +22,7 @@ from .models import (
     GenerationSpec,
     PixelsAndAspect,
 )
-from .tasks import Task, TaskRequest
-from .times import beijing
+from .tasks import Task, TaskRequest, task_fields
 
 SUBMIT_PATH = "/api/v1/services/aigc/image-generation/generation"
 SYNC_PATH = "/api/v1/services/aigc/multimodal-generation/generation"
@@ -112,15 +111,7 @@ def answer(
     failed_code_at_top: bool = False,
 ) -> dict:
     """The 200 body of GET /tasks/{id} for a known task; `image_url(i)` signs image i's link."""
-    output: dict[str, Any] = {
-        "task_id": task.task_id,
-        "task_status": status,
-        "submit_time": beijing(task.submitted_at),
-    }
-    if (scheduled := task.scheduled_at(now)) is not None:
-        output["scheduled_time"] = beijing(scheduled)
-    if (ended := task.ended_at(now)) is not None:
-        output["end_time"] = beijing(ended)
+    output: dict[str, Any] = task_fields(task, status, now)
     if status == "FAILED":
         # The schema puts these in output; one doc example beside it: the config picks.
         failure = {"code": "DataInspectionFailed", "message": _OUTPUT_INSPECTION}

@@ -17,13 +17,12 @@ from urllib.parse import parse_qs
 
 from . import image_generation, text2image
 from .config import SimulatorConfig, apply_changes
-from .errors import ApiError, url_error
+from .errors import ApiError
 from .faults import Dice
 from .handler import Handler
 from .images import FAMILIES, OssError, check_signature, render_png, signed_url
-from .models import GENERATION_MODELS
-from .tasks import Task, TaskBook
-from .validation import list_query, model_name
+from .tasks import Task, TaskBook, TaskRequest
+from .validation import list_query
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -148,9 +147,9 @@ class SimulatorServer:
     ) -> dict:
         """Answer one /api/v1 call with a 200 body, or raise ApiError."""
         if method == "POST" and path == text2image.SUBMIT_PATH:
-            call, args = self._submit, (headers, body)
+            call, args = self._submit, (headers, body, text2image.parse_submit)
         elif method == "POST" and path == image_generation.SUBMIT_PATH:
-            call, args = self._submit_generation, (headers, body)
+            call, args = self._submit, (headers, body, image_generation.parse_submit)
         elif method == "POST" and path == image_generation.SYNC_PATH:
             call, args = self._generate_now, (body, host)
         elif method == "POST" and (m := CANCEL_PATH.fullmatch(path)):
@@ -175,17 +174,17 @@ class SimulatorServer:
             raise ApiError(403, "Workspace.AccessDenied", "Workspace access denied.")
         return call(key, *args)
 
-    def _submit(self, key: str, headers: Mapping[str, str], body: bytes) -> dict:
-        if model_name(body) in GENERATION_MODELS:
-            raise url_error()  # the text2image path does not serve the new family
-        _require_async(headers)
-        request = text2image.parse_submit(body, self.config.inspection_word)
-        task = self._tasks.submit(key, request, self.config, self.clock())
-        return {"output": {"task_status": "PENDING", "task_id": task.task_id}}
-
-    def _submit_generation(self, key: str, headers: Mapping[str, str], body: bytes) -> dict:
-        _require_async(headers)
-        request = image_generation.parse_submit(body, self.config.inspection_word)
+    def _submit(
+        self,
+        key: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        parse: Callable[[bytes, str], TaskRequest],
+    ) -> dict:
+        if headers.get("X-DashScope-Async", "").lower() != "enable":
+            message = "current user api does not support synchronous calls"
+            raise ApiError(403, "AccessDenied", message)
+        request = parse(body, self.config.inspection_word)
         task = self._tasks.submit(key, request, self.config, self.clock())
         return {"output": {"task_status": "PENDING", "task_id": task.task_id}}
 
@@ -240,9 +239,3 @@ class SimulatorServer:
             raise OssError(404, "NoSuchKey", "The specified key does not exist.")
         r = task.request
         return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark, r.references)
-
-
-def _require_async(headers: Mapping[str, str]) -> None:
-    if headers.get("X-DashScope-Async", "").lower() != "enable":
-        message = "current user api does not support synchronous calls"
-        raise ApiError(403, "AccessDenied", message)

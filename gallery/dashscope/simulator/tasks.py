@@ -71,6 +71,20 @@ class Task:
         return self.finished_at if now >= self.finished_at else None
 
 
+def task_fields(task: Task, status: str, now: float) -> dict:
+    """What every query of a known task answers in `output`: its id, status and times."""
+    fields = {
+        "task_id": task.task_id,
+        "task_status": status,
+        "submit_time": beijing(task.submitted_at),
+    }
+    if (scheduled := task.scheduled_at(now)) is not None:
+        fields["scheduled_time"] = beijing(scheduled)
+    if (ended := task.ended_at(now)) is not None:
+        fields["end_time"] = beijing(ended)
+    return fields
+
+
 class TaskBook:
     """Every task of one simulator, its rate buckets and the counters /_sim/stats shows."""
 

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ApiError, invalid
-from .models import MODELS, EachSide, ModelSpec, PixelsAndAspect
+from .errors import ApiError, invalid, url_error
+from .models import GENERATION_MODELS, MODELS, EachSide, ModelSpec, PixelsAndAspect
 from .times import from_list_time
 
 
@@ -26,9 +26,10 @@ def json_object(body: bytes) -> dict:
 
 
 def model(name: Any) -> ModelSpec:
+    """A text-to-image V2 model; one of the image-generation protocol's answers "url error"."""
     spec = MODELS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise invalid("Model not exist.")
+        raise url_error() if name in GENERATION_MODELS else invalid("Model not exist.")
     return spec
 
 
@@ -46,15 +47,6 @@ def dimensions(value: Any, rule: EachSide | PixelsAndAspect) -> tuple[int, int]:
     if refusal := rule.refusal(value, width, height):
         raise invalid(refusal)
     return width, height
-
-
-def model_name(body: bytes) -> Any:
-    """The model a body names, if it is a JSON object naming one (to route it; no checks)."""
-    try:
-        data = json.loads(body or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    return data.get("model") if isinstance(data, dict) else None
 
 
 def integer(name: str, value: Any, low: int, high: int) -> int:
