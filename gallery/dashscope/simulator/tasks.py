@@ -189,7 +189,8 @@ class TaskBook:
             for t in sorted(self._tasks.values(), key=lambda t: -t.submitted_at):
                 status = self._status(t, c, now)
                 row = {"task_id": t.task_id, "status": status, "model_name": t.request.model}
-                # Skip other keys' tasks, expired ones and any that a filter does not match.
+                # Skip other keys' tasks, synchronous calls', expired ones and any that a
+                # filter does not match.
                 if t.key != key or t.request.sync or status == "UNKNOWN":
                     continue
                 if q.filters.items() - row.items():
