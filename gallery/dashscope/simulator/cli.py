@@ -47,6 +47,6 @@ def run(options: Mapping[str, Any], announce: Callable[[str], None], log: bool =
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Simulate DashScope's Wan text-to-image API.")
+    parser = argparse.ArgumentParser(description="Simulate DashScope's image APIs.")
     add_arguments(parser)
     run(vars(parser.parse_args(argv)), lambda line: print(line, flush=True))

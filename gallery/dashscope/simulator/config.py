@@ -22,8 +22,12 @@ class SimulatorConfig:
     running_seconds: float = _opt(2.0, "time a task stays RUNNING")
     running_jitter: float = _opt(0.0, "running time varies uniformly by +/- this")
     extend_seconds: float = _opt(0.0, "extra RUNNING time when prompt_extend is on")
-    concurrency_limit: int = _opt(2, "PENDING/RUNNING tasks per (key, model); more -> 429")
-    submit_rate: float = _opt(2.0, "submits per second per (key, model); 0 = unlimited")
+    concurrency_limit: int | None = _opt(
+        None, "PENDING/RUNNING tasks per (key, model); more -> 429 (default: the model's own)"
+    )
+    submit_rate: float | None = _opt(
+        None, "submits per second per (key, model); 0 = unlimited (default: the model's own)"
+    )
     query_rate: float = _opt(20.0, "GET /tasks per second per key; 0 = unlimited")
     url_ttl_seconds: float = _opt(86400.0, "result URLs answer 403 after this")
     task_ttl_seconds: float = _opt(86400.0, "a task id answers UNKNOWN after this")
@@ -38,6 +42,9 @@ class SimulatorConfig:
     partial_failure: bool = _opt(False, "for n>1 the last image of each task fails")
     inspection_word: str = _opt("forbidden", "a prompt with this word is refused at submit")
     output_inspection_word: str = _opt("nsfw-output", "a prompt with this word ends FAILED")
+    failed_code_at_top: bool = _opt(
+        False, "a FAILED image-generation task gives code and message beside output, not in it"
+    )
     valid_keys: list[str] | None = _opt(None, "accepted keys (default: any key starting sk-)")
     workspace: str | None = _opt(
         None, "calls must name this workspace (X-DashScope-WorkSpace), as a sub-account key's do"

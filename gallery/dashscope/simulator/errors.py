@@ -28,3 +28,9 @@ def internal_error() -> ApiError:
     # sic: "occured" is DashScope's own spelling.
     message = "An internal error has occured, please try again later or contact service support."
     return ApiError(500, "InternalError", message)
+
+
+def url_error() -> ApiError:
+    """A model sent to the other protocol's endpoint: DashScope's words for a path it does not
+    serve for that model."""
+    return ApiError(400, "InvalidParameter", "url error, please check url!")

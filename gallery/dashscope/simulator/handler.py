@@ -1,7 +1,8 @@
 """The HTTP side of the simulator: one request in, one answer out, as DashScope and OSS send them.
 
-Three kinds of path: /_sim/ controls for tests and benchmarks, /results/ downloads (OSS's XML
-errors), and the /api/v1 calls, where the configured faults strike before the server answers.
+Three kinds of path: /_sim/ controls for tests and benchmarks, result downloads (/results/ and
+/dashscope-result-bj/, with OSS's XML errors), and the /api/v1 calls, where the configured
+faults strike before the server answers.
 
 A control that changes state takes only a JSON POST bearing CONTROL_HEADER: a web page may POST
 text/plain to localhost without asking first, but JSON or a header of its own needs a CORS
@@ -41,7 +42,7 @@ class Handler(BaseHTTPRequestHandler):
             self._control(url.path, body)
         elif self.command == "GET" and (m := RESULT_PATH.fullmatch(url.path)):
             try:
-                png = self.sim.result_image(m[1], int(m[2]), url.query)
+                png = self.sim.result_image(m[1], m[2], int(m[3]), url.query)
             except OssError as e:
                 self._send(e.status, e.xml(), "application/xml")
             else:

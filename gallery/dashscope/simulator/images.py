@@ -1,7 +1,12 @@
 """The OSS side of the simulator: signed, expiring result URLs and the pictures behind them.
 
-The pictures are cheap, real PNGs that depend only on (prompt, seed, size, watermark), so a
-test can tell two images apart or prove that they match.
+The pictures are cheap, real PNGs that depend only on (prompt, seed, size, watermark, reference
+images), so a test can tell two images apart or prove that they match. Reference images are
+pasted, in order, as squares along the top (reference_boxes), so an edit shows its sources.
+
+Each protocol's results have a path family of their own, as the two families' results come
+from OSS buckets of their own: /results/ for text-to-image V2, /dashscope-result-bj/ for
+image-generation (the bucket name its result hosts carry).
 """
 
 import hashlib
@@ -9,11 +14,13 @@ import hmac
 import io
 import re
 import uuid
+from collections.abc import Sequence
 from urllib.parse import parse_qs
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-RESULT_PATH = re.compile(r"/results/([^/]+)/(\d+)\.png")
+FAMILIES = {"text2image": "results", "image-generation": "dashscope-result-bj"}
+RESULT_PATH = re.compile(r"/(results|dashscope-result-bj)/([^/]+)/(\d+)\.png")
 
 
 class OssError(Exception):
@@ -32,13 +39,18 @@ class OssError(Exception):
         ).encode()
 
 
-def signed_url(secret: bytes, host: str, task_id: str, index: int, expires: int) -> str:
+def signed_url(
+    secret: bytes, host: str, family: str, task_id: str, index: int, expires: int
+) -> str:
     """A result URL on the host the client used, valid until `expires` (epoch seconds)."""
-    signature = _sign(secret, task_id, index, expires)
-    return f"http://{host}/results/{task_id}/{index}.png?Expires={expires}&Signature={signature}"
+    signature = _sign(secret, family, task_id, index, expires)
+    query = f"Expires={expires}&Signature={signature}"
+    return f"http://{host}/{family}/{task_id}/{index}.png?{query}"
 
 
-def check_signature(secret: bytes, task_id: str, index: int, query: str, now: float) -> None:
+def check_signature(
+    secret: bytes, family: str, task_id: str, index: int, query: str, now: float
+) -> None:
     """Raise OssError unless the query carries a signature for this image, live at `now`."""
     params = parse_qs(query)
     expires = params.get("Expires", [""])[0]
@@ -47,7 +59,7 @@ def check_signature(secret: bytes, task_id: str, index: int, query: str, now: fl
     # OSS checks the expiry before the signature, so an expired link says so.
     if now > int(expires):
         raise OssError(403, "AccessDenied", "Request has expired.")
-    expected = _sign(secret, task_id, index, int(expires))
+    expected = _sign(secret, family, task_id, index, int(expires))
     if not hmac.compare_digest(expected, params.get("Signature", [""])[0]):
         raise OssError(
             403,
@@ -56,13 +68,21 @@ def check_signature(secret: bytes, task_id: str, index: int, query: str, now: fl
         )
 
 
-def _sign(secret: bytes, task_id: str, index: int, expires: int) -> str:
-    message = f"{task_id}/{index}/{expires}".encode()
+def _sign(secret: bytes, family: str, task_id: str, index: int, expires: int) -> str:
+    message = f"{family}/{task_id}/{index}/{expires}".encode()
     return hmac.new(secret, message, hashlib.sha256).hexdigest()[:32]
 
 
-def render_png(prompt: str, seed: int, width: int, height: int, watermark: bool = False) -> bytes:
-    """A width x height PNG drawn from a hash of the prompt and seed."""
+def render_png(
+    prompt: str,
+    seed: int,
+    width: int,
+    height: int,
+    watermark: bool = False,
+    references: Sequence[bytes] = (),
+) -> bytes:
+    """A width x height PNG drawn from a hash of the prompt and seed, with the reference images
+    (PNG bytes) pasted where reference_boxes says."""
     digest = hashlib.sha256(f"{seed}\n{prompt}".encode()).digest()
     # A 2x2 image of four corner colours, stretched, gives a smooth gradient for almost no work.
     corners = Image.new("RGB", (2, 2))
@@ -78,6 +98,12 @@ def render_png(prompt: str, seed: int, width: int, height: int, watermark: bool 
         draw.ellipse((x - r, y - r, x + r, y + r), fill=(b[3], b[4], b[2]))
 
     draw.text((short // 40, short // 40), f"seed {seed}", fill="white", font=_font(short // 24))
+    for reference, box in zip(
+        references, reference_boxes(width, height, len(references)), strict=True
+    ):
+        with Image.open(io.BytesIO(reference)) as thumbnail:
+            side = box[2] - box[0]
+            image.paste(ImageOps.fit(thumbnail.convert("RGB"), (side, side)), box[:2])
     if watermark:
         _draw_watermark(draw, width, height, short)
 
@@ -85,6 +111,18 @@ def render_png(prompt: str, seed: int, width: int, height: int, watermark: bool 
     # Speed over size: the simulator must not be the slow part of a benchmark.
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
+
+
+def reference_boxes(width: int, height: int, count: int) -> list[tuple[int, int, int, int]]:
+    """Where references 1..count go: equal squares in a row near the top, left to right."""
+    if count == 0:
+        return []
+    short = min(width, height)
+    margin = short // 40 + 1
+    side = max(1, min(short // 5, (width - margin * (count + 1)) // count))
+    top = short // 8
+    lefts = (margin + i * (side + margin) for i in range(count))
+    return [(left, top, left + side, top + side) for left in lefts]
 
 
 def _draw_watermark(draw: ImageDraw.ImageDraw, width: int, height: int, short: int) -> None:

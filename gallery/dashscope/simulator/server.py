@@ -15,13 +15,13 @@ from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import text2image
+from . import image_generation, text2image
 from .config import SimulatorConfig, apply_changes
 from .errors import ApiError
 from .faults import Dice
 from .handler import Handler
-from .images import OssError, check_signature, render_png, signed_url
-from .tasks import TaskBook
+from .images import FAMILIES, OssError, check_signature, render_png, signed_url
+from .tasks import Task, TaskBook, TaskRequest
 from .validation import list_query
 
 
@@ -147,7 +147,11 @@ class SimulatorServer:
     ) -> dict:
         """Answer one /api/v1 call with a 200 body, or raise ApiError."""
         if method == "POST" and path == text2image.SUBMIT_PATH:
-            call, args = self._submit, (headers, body)
+            call, args = self._submit, (headers, body, text2image.parse_submit)
+        elif method == "POST" and path == image_generation.SUBMIT_PATH:
+            call, args = self._submit, (headers, body, image_generation.parse_submit)
+        elif method == "POST" and path == image_generation.SYNC_PATH:
+            call, args = self._generate_now, (body, host)
         elif method == "POST" and (m := CANCEL_PATH.fullmatch(path)):
             call, args = self._cancel, (m[1],)
         elif method == "GET" and (m := TASK_PATH.fullmatch(path)):
@@ -170,25 +174,46 @@ class SimulatorServer:
             raise ApiError(403, "Workspace.AccessDenied", "Workspace access denied.")
         return call(key, *args)
 
-    def _submit(self, key: str, headers: Mapping[str, str], body: bytes) -> dict:
+    def _submit(
+        self,
+        key: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        parse: Callable[[bytes, str], TaskRequest],
+    ) -> dict:
         if headers.get("X-DashScope-Async", "").lower() != "enable":
             message = "current user api does not support synchronous calls"
             raise ApiError(403, "AccessDenied", message)
-        request = text2image.parse_submit(body, self.config.inspection_word)
+        request = parse(body, self.config.inspection_word)
         task = self._tasks.submit(key, request, self.config, self.clock())
         return {"output": {"task_status": "PENDING", "task_id": task.task_id}}
+
+    def _generate_now(self, key: str, body: bytes, host: str) -> dict:
+        """The synchronous call: generate and answer at once."""
+        request = image_generation.parse_submit(body, self.config.inspection_word, sync=True)
+        task = self._tasks.submit(key, request, self.config, self.clock())
+        return image_generation.sync_answer(task, self._image_urls(task, host))
 
     def _query(self, key: str, task_id: str, host: str) -> dict:
         now = self.clock()
         task, status = self._tasks.query(key, task_id, self.config, now)
         if task is None or status == "UNKNOWN":
             return {"output": {"task_id": task_id, "task_status": "UNKNOWN"}}
+        image_url = self._image_urls(task, host)
+        if task.request.protocol == image_generation.PROTOCOL:
+            at_top = self.config.failed_code_at_top
+            return image_generation.answer(task, status, now, image_url, at_top)
+        return text2image.answer(task, status, now, image_url)
+
+    def _image_urls(self, task: Task, host: str) -> Callable[[int], str]:
+        """Signs the result URLs of a task, in its protocol's family, on the client's host."""
         expires = int(task.finished_at + self.config.url_ttl_seconds)
+        family = FAMILIES[task.request.protocol]
 
         def image_url(index: int) -> str:
-            return signed_url(self._secret, host, task_id, index, expires)
+            return signed_url(self._secret, host, family, task.task_id, index, expires)
 
-        return text2image.answer(task, status, now, image_url)
+        return image_url
 
     def _cancel(self, key: str, task_id: str) -> dict:
         self._tasks.cancel(task_id, self.config, self.clock())
@@ -202,11 +227,15 @@ class SimulatorServer:
 
     # --- result downloads ------------------------------------------------------------------
 
-    def result_image(self, task_id: str, index: int, query: str) -> bytes:
+    def result_image(self, family: str, task_id: str, index: int, query: str) -> bytes:
         """The PNG behind a signed result URL; raises OssError as OSS would answer."""
-        check_signature(self._secret, task_id, index, query, self.clock())
+        check_signature(self._secret, family, task_id, index, query, self.clock())
         task = self._tasks.get(task_id)
-        if task is None or index >= task.request.n - task.failed_images:
+        if (
+            task is None
+            or FAMILIES[task.request.protocol] != family
+            or index >= task.request.n - task.failed_images
+        ):
             raise OssError(404, "NoSuchKey", "The specified key does not exist.")
         r = task.request
-        return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark)
+        return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark, r.references)

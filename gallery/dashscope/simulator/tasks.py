@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from .config import SimulatorConfig
 from .errors import ApiError, rate_quota, throttled
 from .faults import Dice
-from .models import SEED_MAX
+from .models import SEED_MAX, limits
 from .times import beijing
 from .validation import ListQuery
 
@@ -33,6 +33,11 @@ class TaskRequest:
     height: int
     prompt_extend: bool
     watermark: bool
+    protocol: str = "text2image"  # or "image-generation"
+    references: tuple[bytes, ...] = ()  # thumbnails (PNG) of the reference images, in order
+    image_set: bool = False  # enable_sequential: one choice of n images
+    thinking: bool = False  # thinking_mode: slower, like prompt_extend
+    sync: bool = False  # made by a synchronous call: finished at once, never listed
 
 
 @dataclass
@@ -66,6 +71,20 @@ class Task:
         return self.finished_at if now >= self.finished_at else None
 
 
+def task_fields(task: Task, status: str, now: float) -> dict:
+    """What every query of a known task answers in `output`: its id, status and times."""
+    fields = {
+        "task_id": task.task_id,
+        "task_status": status,
+        "submit_time": beijing(task.submitted_at),
+    }
+    if (scheduled := task.scheduled_at(now)) is not None:
+        fields["scheduled_time"] = beijing(scheduled)
+    if (ended := task.ended_at(now)) is not None:
+        fields["end_time"] = beijing(ended)
+    return fields
+
+
 class TaskBook:
     """Every task of one simulator, its rate buckets and the counters /_sim/stats shows."""
 
@@ -92,35 +111,47 @@ class TaskBook:
             self._rejected[code] += 1
 
     def submit(self, key: str, request: TaskRequest, c: SimulatorConfig, now: float) -> Task:
-        """A new task, or ApiError when its (key, model) has too many unfinished or too fast."""
+        """A new task, or ApiError when its (key, model) has too many unfinished or too fast.
+
+        A synchronous call's task is finished at once and passes no limit (DashScope documents
+        none for qwen-image's synchronous calls, and none apart for the others')."""
         with self._lock:
             slot = (key, request.model)
             busy = sum(
                 (t.key, t.request.model) == slot and t.status(now) in UNFINISHED
                 for t in self._tasks.values()
             )
-            if busy >= c.concurrency_limit:
+            documented = limits(request.model)  # unless the config sets one for every model
+            concurrency = c.concurrency_limit
+            concurrency = documented.concurrency if concurrency is None else concurrency
+            rate = documented.submit_rate if c.submit_rate is None else c.submit_rate
+            if not request.sync and busy >= concurrency:
                 raise throttled()
-            if not self._take(("submit", *slot), c.submit_rate, now):
+            if not request.sync and not self._take(("submit", *slot), rate, now):
                 raise rate_quota()
             if request.seed is None:
                 request = dataclasses.replace(request, seed=self._dice.randint(0, SEED_MAX))
             running = c.running_seconds + self._dice.uniform(-1, 1) * c.running_jitter
-            running = max(0.0, running) + (c.extend_seconds if request.prompt_extend else 0.0)
+            slower = request.prompt_extend or request.thinking
+            running = max(0.0, running) + (c.extend_seconds if slower else 0.0)
+            pending = c.pending_seconds
+            if request.sync:
+                pending = running = 0.0
             word = c.output_inspection_word.lower()
             task = Task(
                 task_id=str(uuid.uuid4()),
                 key=key,
                 request=request,
                 submitted_at=now,
-                started_at=now + c.pending_seconds,
-                finished_at=now + c.pending_seconds + running,
+                started_at=now + pending,
+                finished_at=now + pending + running,
                 outcome="FAILED" if word and word in request.prompt.lower() else "SUCCEEDED",
                 failed_images=1 if c.partial_failure and request.n > 1 else 0,
             )
             self._tasks[task.task_id] = task
             self._submits_by_key[key] += 1
-            self._max_concurrent = max(self._max_concurrent, busy + 1)
+            if not request.sync:
+                self._max_concurrent = max(self._max_concurrent, busy + 1)
         return task
 
     def query(
@@ -158,8 +189,11 @@ class TaskBook:
             for t in sorted(self._tasks.values(), key=lambda t: -t.submitted_at):
                 status = self._status(t, c, now)
                 row = {"task_id": t.task_id, "status": status, "model_name": t.request.model}
-                # Skip other keys' tasks, expired ones and any that a filter does not match.
-                if t.key != key or status == "UNKNOWN" or q.filters.items() - row.items():
+                # Skip other keys' tasks, synchronous calls', expired ones and any that a
+                # filter does not match.
+                if t.key != key or t.request.sync or status == "UNKNOWN":
+                    continue
+                if q.filters.items() - row.items():
                     continue
                 if not q.since <= int(t.submitted_at) <= q.until:
                     continue
@@ -179,6 +213,7 @@ class TaskBook:
                 t.task_id: {
                     "status": self._status(t, c, now),
                     "model": t.request.model,
+                    "protocol": t.request.protocol,
                     "n": t.request.n,
                     "prompt": t.request.prompt,
                     "submitted_at": t.submitted_at,

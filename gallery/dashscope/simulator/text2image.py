@@ -2,8 +2,7 @@
 
 Its create-task body holds `input.prompt`; a finished task answers `results[]` (orig_prompt,
 actual_prompt, url), `task_metrics` and `usage.image_count`. DashScope's image-generation
-protocol (`input.messages` in, `choices[]` out) would be a module beside this one with the same
-two functions, and one more route in server.py.
+protocol (`input.messages` in, `choices[]` out) is image_generation.py beside it.
 """
 
 import hashlib
@@ -13,8 +12,7 @@ from typing import Any
 from . import validation
 from .errors import invalid
 from .models import N_MAX, NEGATIVE_PROMPT_MAX, SEED_MAX
-from .tasks import Task, TaskRequest
-from .times import beijing
+from .tasks import Task, TaskRequest, task_fields
 
 SUBMIT_PATH = "/api/v1/services/aigc/text2image/image-synthesis"
 N_DEFAULT = 4
@@ -63,15 +61,7 @@ def parse_submit(body: bytes, inspection_word: str) -> TaskRequest:
 
 def answer(task: Task, status: str, now: float, image_url: Callable[[int], str]) -> dict:
     """The 200 body of GET /tasks/{id} for a known task; `image_url(i)` signs image i's link."""
-    output: dict[str, Any] = {
-        "task_id": task.task_id,
-        "task_status": status,
-        "submit_time": beijing(task.submitted_at),
-    }
-    if (scheduled := task.scheduled_at(now)) is not None:
-        output["scheduled_time"] = beijing(scheduled)
-    if (ended := task.ended_at(now)) is not None:
-        output["end_time"] = beijing(ended)
+    output: dict[str, Any] = task_fields(task, status, now)
     n = task.request.n
     output["task_metrics"] = {"TOTAL": n, "SUCCEEDED": 0, "FAILED": 0}
     if status == "FAILED":

@@ -10,8 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ApiError, invalid
-from .models import MODELS, ModelSpec
+from .errors import ApiError, invalid, url_error
+from .models import GENERATION_MODELS, MODELS, EachSide, ModelSpec, PixelsAndAspect
 from .times import from_list_time
 
 
@@ -26,19 +26,25 @@ def json_object(body: bytes) -> dict:
 
 
 def model(name: Any) -> ModelSpec:
+    """A text-to-image V2 model; one of the image-generation protocol's answers "url error"."""
     spec = MODELS.get(name) if isinstance(name, str) else None
     if spec is None:
-        raise invalid("Model not exist.")
+        raise url_error() if name in GENERATION_MODELS else invalid("Model not exist.")
     return spec
 
 
 def size(value: Any, spec: ModelSpec) -> tuple[int, int]:
     """(width, height) of a 'W*H' size this model accepts."""
+    return dimensions(value, spec.size_rule)
+
+
+def dimensions(value: Any, rule: EachSide | PixelsAndAspect) -> tuple[int, int]:
+    """(width, height) of a 'W*H' size within the rule."""
     m = re.fullmatch(r"(\d{1,5})\*(\d{1,5})", value) if isinstance(value, str) else None
     if m is None:
         raise invalid(f"parameters.size must look like '1024*1024', got {value!r}.")
     width, height = int(m[1]), int(m[2])
-    if refusal := spec.size_rule.refusal(value, width, height):
+    if refusal := rule.refusal(value, width, height):
         raise invalid(refusal)
     return width, height
 
