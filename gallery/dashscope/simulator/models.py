@@ -71,12 +71,16 @@ class ModelSpec:
     limits: Limits = OLD_LIMITS
 
 
+# The 2026 corrections, taking the stricter reading: wan2.5 from 1280*1280 pixels (older
+# docs: 768*768) and 5 at once; the 2.1 and 2.2 prompts cut at 500 characters (others: 800).
 MODELS = {
-    "wan2.5-t2i-preview": ModelSpec(2000, "1280*1280", PixelsAndAspect(768, 1440, aspect=4)),
-    "wan2.2-t2i-plus": ModelSpec(800, "1024*1024", EachSide(512, 1440)),
-    "wan2.2-t2i-flash": ModelSpec(800, "1024*1024", EachSide(512, 1440)),
-    "wanx2.1-t2i-plus": ModelSpec(800, "1024*1024", EachSide(512, 1440)),
-    "wanx2.1-t2i-turbo": ModelSpec(800, "1024*1024", EachSide(512, 1440)),
+    "wan2.5-t2i-preview": ModelSpec(
+        2000, "1280*1280", PixelsAndAspect(1280, 1440, aspect=4), Limits(5, 2.0)
+    ),
+    "wan2.2-t2i-plus": ModelSpec(500, "1024*1024", EachSide(512, 1440)),
+    "wan2.2-t2i-flash": ModelSpec(500, "1024*1024", EachSide(512, 1440)),
+    "wanx2.1-t2i-plus": ModelSpec(500, "1024*1024", EachSide(512, 1440)),
+    "wanx2.1-t2i-turbo": ModelSpec(500, "1024*1024", EachSide(512, 1440)),
     "wanx2.0-t2i-turbo": ModelSpec(800, "1024*1024", EachSide(512, 1440)),
 }
 
@@ -154,11 +158,11 @@ GENERATION_MODELS = {
     "wan2.7-image": WAN27,
     "wan2.7-image-pro": dataclasses.replace(WAN27, text_only_high=4096),
     # qwen-image-2.0(-pro) answer only the synchronous endpoint; 3.0's limits are not listed,
-    # so they keep the old models' 2/2.
+    # so they take the strictest documented Qwen rate, 2 a minute.
     "qwen-image-2.0": dataclasses.replace(QWEN, sync_only=True, limits=Limits(2, 2.0)),
     "qwen-image-2.0-pro": dataclasses.replace(QWEN, sync_only=True, limits=Limits(2, 2 / 60)),
-    "qwen-image-3.0": QWEN,
-    "qwen-image-3.0-pro": QWEN,
+    "qwen-image-3.0": dataclasses.replace(QWEN, limits=Limits(2, 2 / 60)),
+    "qwen-image-3.0-pro": dataclasses.replace(QWEN, limits=Limits(2, 2 / 60)),
 }
 
 
