@@ -1,13 +1,18 @@
 """The DashScope client against the simulator, over real HTTP."""
 
+import base64
+import io
 import socket
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import requests
+from PIL import Image
 
 from gallery.dashscope.client import LIST_PAGE_SIZE, DashScopeClient, ImageRequest
 from gallery.dashscope.errors import DashScopeError, DashScopeUnavailable
+from gallery.dashscope.simulator.images import reference_boxes
 
 from .conftest import TEST_KEY
 
@@ -222,3 +227,65 @@ def test_it_names_the_configured_workspace_on_every_call(simulator, settings):
     with pytest.raises(DashScopeError) as refused:
         DashScopeClient(simulator.base_url, TEST_KEY).fetch(task.task_id)
     assert (refused.value.status, refused.value.code) == (403, "Workspace.AccessDenied")
+
+
+# The image-generation protocol: the same client, the same calls.
+
+RED = (230, 20, 20)
+
+
+def jpeg_uri(colour=RED, size=(600, 400)) -> str:
+    picture = io.BytesIO()
+    Image.new("RGB", size, colour).save(picture, "JPEG")
+    return "data:image/jpeg;base64," + base64.b64encode(picture.getvalue()).decode()
+
+
+def test_it_makes_a_wan27_image_from_text(client, simulator):
+    request = ImageRequest(model="wan2.7-image", prompt="a lighthouse", size_name="1K", seed=3)
+    state = wait_until_done(client, client.submit(request).task_id)
+    assert state.status == "SUCCEEDED" and state.image_count == 1
+    assert len(state.results) == 1 and state.results[0].url
+    assert Image.open(io.BytesIO(requests.get(state.results[0].url).content)).size == (1024, 1024)
+
+
+def test_it_sends_reference_images_in_order_and_they_shape_the_picture(client):
+    request = ImageRequest(
+        model="wan2.7-image",
+        prompt="the kite of image 1 over the sea of image 2",
+        size_name="1K",
+        images=(jpeg_uri((20, 20, 230), (400, 400)), jpeg_uri(RED)),
+    )
+    state = wait_until_done(client, client.submit(request).task_id)
+    picture = Image.open(io.BytesIO(requests.get(state.results[0].url).content)).convert("RGB")
+    assert picture.width > picture.height  # 1K in the aspect of the last image, 3:2
+    boxes = reference_boxes(*picture.size, 2)
+    centre = [picture.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) for x0, y0, x1, y1 in boxes]
+    assert [max(range(3), key=pixel.__getitem__) for pixel in centre] == [2, 0]  # blue, red
+
+
+def test_wan26_is_sent_its_negative_prompt(client, simulator):
+    request = ImageRequest(
+        model="wan2.6-t2i", prompt="a quiet bay", negative_prompt="boats", width=1280, height=1280
+    )
+    task = client.submit(request)
+    assert simulator.stats()["tasks"][task.task_id]["model"] == "wan2.6-t2i"
+    assert wait_until_done(client, task.task_id).status == "SUCCEEDED"
+
+
+@pytest.mark.parametrize("at_top", [False, True], ids=["in output", "beside it"])
+def test_it_reads_a_failed_image_generation_task_in_either_shape(client, simulator, at_top):
+    simulator.config.failed_code_at_top = at_top
+    task = client.submit(ImageRequest(model="wan2.7-image", prompt="nsfw-output", size_name="1K"))
+    state = wait_until_done(client, task.task_id)
+    assert (state.status, state.code) == ("FAILED", "DataInspectionFailed")
+    assert state.message
+
+
+def test_it_lists_and_cancels_image_generation_tasks_as_the_others(client, simulator):
+    simulator.config.pending_seconds = 5
+    start = datetime.now(UTC) - timedelta(seconds=1)
+    task = client.submit(ImageRequest(model="wan2.7-image-pro", prompt="a dune", size_name="4K"))
+    listed = client.list_tasks("wan2.7-image-pro", start, datetime.now(UTC) + timedelta(seconds=1))
+    assert [listed_task.task_id for listed_task in listed] == [task.task_id]
+    client.cancel(task.task_id)
+    assert client.fetch(task.task_id).status == "CANCELED"

@@ -26,8 +26,10 @@ GENERATIONS = int(os.environ.get("CRASH_GENERATIONS", "12"))
 KILLS = int(os.environ.get("CRASH_KILLS", "6"))
 
 
+# Both protocols: on the new one a lost answer is found without the prompt in the results.
+@pytest.mark.parametrize("model", ["wanx2.1-t2i-turbo", "wan2.7-image"])
 def test_killing_the_worker_at_random_moments_loses_nothing_and_pays_once(
-    qcluster, simulator, user
+    qcluster, simulator, user, model
 ):
     # A short client timeout, so a submit cut off by a kill is looked up within seconds.
     qcluster.env["DASHSCOPE_TIMEOUT"] = "2"
@@ -37,7 +39,9 @@ def test_killing_the_worker_at_random_moments_loses_nothing_and_pays_once(
     simulator.config.pending_seconds, simulator.config.running_seconds = 0.3, 1.0
     # Some answers take a while, so that kills also land between a POST and its answer.
     simulator.config.slow_rate, simulator.config.slow_seconds = 0.3, 0.8
-    generations = [make_generation(user, prompt=f"crash {i}", n=2) for i in range(GENERATIONS)]
+    generations = [
+        make_generation(user, model=model, prompt=f"crash {i}", n=2) for i in range(GENERATIONS)
+    ]
     tasks.kick()
     rng = random.Random(2026)
     hits = 0  # kills that cut off a submit: sent (or about to be), its answer not saved

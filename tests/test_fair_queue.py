@@ -53,3 +53,16 @@ def test_a_record_waiting_out_its_retry_time_is_not_sent_yet(user):
 
     assert fair_queue.free_slots(timezone.now()) == {}
     assert fair_queue.claim_next("wanx2.1-t2i-turbo", timezone.now()) is None
+
+
+def test_a_new_protocol_model_is_sent_one_at_a_time(user, settings):
+    """So that a submit whose answer is lost is the one task of its model nobody owns."""
+    settings.DASHSCOPE_CONCURRENCY = {"*": 5}
+    for _ in range(3):
+        make_generation(user, model="wan2.7-image")
+        make_generation(user, model="wanx2.1-t2i-turbo")
+    assert fair_queue.free_slots(timezone.now()) == {"wan2.7-image": 1, "wanx2.1-t2i-turbo": 5}
+
+    fair_queue.claim_next("wan2.7-image", timezone.now())
+
+    assert fair_queue.free_slots(timezone.now())["wan2.7-image"] == 0

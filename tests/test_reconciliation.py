@@ -35,12 +35,17 @@ def client(dashscope) -> DashScopeClient:
     return DashScopeClient(dashscope.base_url, TEST_KEY)
 
 
+# Both protocols: the new one's results do not name their prompt.
+MODELS = pytest.mark.parametrize("model", ["wanx2.1-t2i-turbo", "wan2.7-image"])
+
+
+@MODELS
 def test_a_submit_whose_answer_was_lost_is_found_in_the_task_list_not_resent(
-    dashscope, user, settings
+    dashscope, user, settings, model
 ):
     settings.DASHSCOPE_TIMEOUT = 0.5
     dashscope.config.slow_rate, dashscope.config.slow_seconds = 1.0, 1.0
-    generation = make_generation(user)
+    generation = make_generation(user, model=model)
     # The POST times out (DashScope may or may not have the task); then DashScope recovers.
     threading.Timer(1.0, lambda: setattr(dashscope.config, "slow_rate", 0.0)).start()
 
@@ -51,8 +56,9 @@ def test_a_submit_whose_answer_was_lost_is_found_in_the_task_list_not_resent(
     assert dashscope.stats()["submits"] == 1 and generation.submit_attempts == 1
 
 
-def test_a_dispatcher_killed_before_its_post_arrived_sends_it_once(dashscope, user):
-    generation = lost_submit(user, submitted_at=timezone.now() - timedelta(seconds=40))
+@MODELS
+def test_a_dispatcher_killed_before_its_post_arrived_sends_it_once(dashscope, user, model):
+    generation = lost_submit(user, model=model, submitted_at=timezone.now() - timedelta(seconds=40))
 
     run_dispatcher()
 
@@ -116,3 +122,37 @@ def test_a_submit_the_task_list_cannot_settle_ends_in_plain_words(
     assert (generation.status, generation.error_code) == (Status.FAILED, "SubmitOutcomeUnknown")
     assert "not charged twice" in generation.error_text
     assert dashscope.stats()["submits"] == 1
+
+
+def test_a_lost_wan27_submit_is_adopted_as_the_one_task_of_its_model_nobody_owns(
+    dashscope, user, client
+):
+    # Its results name no prompt; the others of its model are owned, as every answered one is.
+    owned = [make_generation(user, model="wan2.7-image", status=Status.SUCCEEDED) for _ in "ab"]
+    for record in owned:
+        task = client.submit(record.image_request())
+        Generation.objects.filter(pk=record.pk).update(task_id=task.task_id)
+    generation = lost_submit(user, model="wan2.7-image", prompt="lost answer")
+    task = client.submit(generation.image_request())  # DashScope got it; nobody saved the id
+
+    run_dispatcher()
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.task_id) == (Status.SUCCEEDED, task.task_id)
+    assert generation.images.count() == 1
+    assert dashscope.stats()["submits"] == 3  # nothing resent
+
+
+def test_two_wan27_tasks_nobody_owns_cannot_be_told_apart_so_neither_is_taken_nor_resent(
+    dashscope, user, client
+):
+    generation = lost_submit(user, model="wan2.7-image")
+    outside = client.submit(ImageRequest(model="wan2.7-image", prompt="made outside wanxweb"))
+    client.submit(generation.image_request())
+
+    run_dispatcher(seconds=8)  # past LISTING_DELAY: the list is read, and read again
+
+    generation.refresh_from_db()
+    assert (generation.status, generation.task_id) == (Status.SUBMITTING, "")
+    assert dashscope.stats()["submits"] == 2
+    assert not Generation.objects.filter(task_id=outside.task_id).exists()
