@@ -128,7 +128,7 @@ def _verify_image(data: bytes) -> None:
         raise DownloadError(ErrorCode.DOWNLOAD_FAILED, f"Not a valid image ({exc}).") from None
 
 
-def _thumbnail(data: bytes) -> tuple[bytes, str, int, int]:
+def thumbnail_of(data: bytes) -> tuple[bytes, str, int, int]:
     """A WebP thumbnail for the gallery, and the original's file extension, width and height."""
     try:
         with Image.open(io.BytesIO(data)) as image:
@@ -170,7 +170,7 @@ def _store_image(generation: Generation, index: int, result: dict) -> bool:
     else:
         try:
             data = _fetch_with_retries(result["url"])
-            thumbnail, extension, width, height = _thumbnail(data)
+            thumbnail, extension, width, height = thumbnail_of(data)
         except DownloadError as error:
             log.warning("generation %s image %s: %s", generation.pk, index, error.message)
             if error.retryable:

@@ -241,6 +241,8 @@ class GenerationForm(forms.ModelForm):
     def clean(self) -> dict:
         data = super().clean()
         count, most = len(self.reference_picks), self.spec.reference_images_max
+        if "reference_uploads" not in self.fields:  # sent anyway (a model changed without JS)
+            count += len(self.files.getlist("reference_uploads"))
         for pick in self.reference_picks:
             if problem := references.refusal(pick):
                 self.add_error(

@@ -20,7 +20,7 @@ from pathlib import PurePath
 
 from django.utils.text import slugify
 
-from .models import GeneratedImage, Generation
+from .models import GeneratedImage, Generation, ReferenceImage
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
@@ -44,11 +44,26 @@ def image_manifest(image: GeneratedImage) -> dict:
     }
 
 
+def reference_manifest(reference: ReferenceImage) -> dict:
+    """A reference image as the prompt names it; where it came from is left out, as the
+    parent is."""
+    return {
+        "image": reference.index + 1,
+        "width": reference.width,
+        "height": reference.height,
+        "file": reference_name(reference),
+    }
+
+
+def reference_name(reference: ReferenceImage) -> str:
+    return f"wanxweb-{reference.generation_id}-reference-{reference.index + 1}.jpg"
+
+
 def generation_manifest(generation: Generation) -> dict:
     """Everything needed to recall or make again a generation, as JSON-ready values.
 
-    Reads `owner`, `team` and `images`: select or prefetch them when listing many. The parent
-    is left out: whoever holds the file may not be allowed to know of it.
+    Reads `owner`, `team`, `images` and `references`: select or prefetch them when listing
+    many. The parent is left out: whoever holds the file may not be allowed to know of it.
     """
     return {
         "id": generation.pk,
@@ -57,7 +72,7 @@ def generation_manifest(generation: Generation) -> dict:
         "negative_prompt": generation.negative_prompt,
         "actual_prompt": generation.actual_prompt,
         "model": generation.model,
-        "size": f"{generation.width}*{generation.height}",
+        "size": generation.size_name or f"{generation.width}*{generation.height}",
         "n": generation.n,
         "seed": generation.seed,
         "prompt_extend": generation.prompt_extend,
@@ -73,6 +88,7 @@ def generation_manifest(generation: Generation) -> dict:
         "author": generation.owner.get_username(),
         "team": generation.team.name if generation.team_id else None,
         "images": [image_manifest(image) for image in generation.images.all()],
+        "references": [reference_manifest(ref) for ref in generation.references.all()],
     }
 
 
@@ -83,7 +99,7 @@ def image_text(generation: Generation, image: GeneratedImage) -> dict[str, str]:
         "negative_prompt": generation.negative_prompt,
         "actual_prompt": generation.actual_prompt,
         "model": generation.model,
-        "size": f"{generation.width}*{generation.height}",
+        "size": generation.size_name or f"{generation.width}*{generation.height}",
         # Empty when DashScope chose the seed: it does not say which.
         "seed": "" if image.seed is None else str(image.seed),
         "n": str(generation.n),

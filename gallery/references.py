@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageOps
 
+from .downloads import thumbnail_of
 from .models import GeneratedImage, Generation, ReferenceImage
 
 # What DashScope takes (dashscope-image-generation-api.md, "Image limits").
@@ -149,14 +150,19 @@ def attach(generation: Generation, picks: list[Pick]) -> None:
     transaction, so the dispatcher never sees the generation without them)."""
     for index, pick in enumerate(picks):
         with default_storage.open(pick.name, "rb") as file:
-            data = encoded(file, what=pick.token)[0] if pick.needs_encoding else file.read()
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
+            if pick.needs_encoding:
+                data, width, height = encoded(file, what=str(pick))
+            else:  # encoded when it was uploaded, or sent with another generation
+                data = file.read()
+                with Image.open(io.BytesIO(data)) as image:
+                    width, height = image.size
         reference = ReferenceImage(
             generation=generation, index=index, width=width, height=height, source=pick.source
         )
-        name = f"generations/{generation.pk}/references/{index}.jpg"
-        reference.image.save(name, ContentFile(data), save=False)
+        folder = f"generations/{generation.pk}/references"
+        reference.image.save(f"{folder}/{index}.jpg", ContentFile(data), save=False)
+        thumbnail = thumbnail_of(data)[0]
+        reference.thumbnail.save(f"{folder}/{index}.thumb.webp", ContentFile(thumbnail), save=False)
         reference.save()
         if pick.token.startswith("u"):
             default_storage.delete(pick.name)

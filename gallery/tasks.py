@@ -7,9 +7,9 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from . import downloads
+from . import downloads, references
 from .dispatcher import LEASE_NAME, Dispatcher
-from .models import GeneratedImage, Generation, Lease
+from .models import GeneratedImage, Generation, Lease, ReferenceImage
 
 
 def dispatch() -> None:
@@ -32,14 +32,17 @@ def kick() -> None:
 
 
 def purge_trash() -> int:
-    """Remove for good what has been in the trash longer than TRASH_DAYS: rows and files."""
+    """Remove for good what has been in the trash longer than TRASH_DAYS, rows and files (its
+    reference images too), and reference images uploaded to the form but never sent."""
     expired = Generation.objects.filter(
         deleted_at__lt=timezone.now() - timedelta(days=settings.TRASH_DAYS)
     )
-    files = GeneratedImage.objects.filter(generation__in=expired).values_list(
-        "original", "thumbnail"
-    )
+    files = [
+        *GeneratedImage.objects.filter(generation__in=expired).values_list("original", "thumbnail"),
+        *ReferenceImage.objects.filter(generation__in=expired).values_list("image", "thumbnail"),
+    ]
     for name in (name for pair in files for name in pair if name):
         default_storage.delete(name)
     count, _ = expired.delete()
+    references.purge_pending()
     return count

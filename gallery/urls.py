@@ -28,7 +28,18 @@ urlpatterns = [
         {"kind": "thumbnail"},
         name="thumbnail",
     ),
-    path("g/<id:pk>/references/<id:index>/", files.reference_file, name="reference"),
+    path(
+        "g/<id:pk>/references/<id:index>/",
+        files.reference_file,
+        {"kind": "image"},
+        name="reference",
+    ),
+    path(
+        "g/<id:pk>/references/<id:index>/thumbnail/",
+        files.reference_file,
+        {"kind": "thumbnail"},
+        name="reference_thumbnail",
+    ),
     path(
         "references/pending/<str:key>/",
         files.pending_reference,

@@ -164,6 +164,7 @@ def world(team, user, other_user, outsider) -> World:
     private = finished_generation(bob, prompt=SECRET_PROMPT, **done)
     for edit in (shared, private):  # each was sent with a reference image
         reference = ReferenceImage(generation=edit, index=0, width=8, height=8)
+        reference.thumbnail.save(f"generations/{edit.pk}/references/0.webp", ContentFile(b"w"))
         reference.image.save(f"generations/{edit.pk}/references/0.jpg", ContentFile(b"jpeg"))
     failed = make_generation(
         bob,
@@ -349,6 +350,7 @@ RULES: dict[str, list[Case]] = {
     "thumbnail": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "download": [Case("GET", on("shared", 0), TEAM_SEES)],
     "reference": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
+    "reference_thumbnail": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "pending_reference": [
         Case("GET", lambda w, u: ([w.pending], {}), outcomes(NOT_FOUND, author=FILE))
     ],

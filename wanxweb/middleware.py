@@ -3,7 +3,8 @@
 A body Django cannot read raises wherever it is first read (the CSRF check), and again where
 the 400 page checks the CSRF token, each logged with its traceback: an anonymous client could
 fill the disk. Here such a body answers the app's own 400 and one log line, and a body larger
-than the app takes answers 413 before it is read at all, as nginx's client_max_body_size does.
+than the app takes answers 413 before it is read at all, as nginx's client_max_body_size does:
+REQUEST_BODY_MAX_BYTES, or UPLOAD_BODY_MAX_BYTES for the prompt form of someone logged in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import HttpResponse, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.log import log_response
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -26,6 +28,7 @@ UNREADABLE = (BadRequest, SuspiciousOperation, MultiPartParserError, UnreadableP
 class RequestBodyCheckMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
+        self.upload_path = reverse("gallery:home")  # the one form that takes files
 
     def __call__(self, request):
         refusal = self.refusal(request)
@@ -36,11 +39,14 @@ class RequestBodyCheckMiddleware:
         log_response("Refused %s: %s", request.path, reason[:200], response=response)
         return response
 
-    @staticmethod
-    def refusal(request) -> tuple[int, str] | None:
+    def refusal(self, request) -> tuple[int, str] | None:
         """(status, why) for a body the app will not take, or None."""
         length = declared_length(request)
-        if length > settings.REQUEST_BODY_MAX_BYTES:
+        if length > settings.REQUEST_BODY_MAX_BYTES and (
+            length > settings.UPLOAD_BODY_MAX_BYTES
+            or request.path != self.upload_path
+            or not request.user.is_authenticated
+        ):
             return 413, f"a body of {length} bytes"
         if request.content_type in FORM_TYPES and not is_utf8(request.encoding):
             # Django takes a multipart body in any charset, and the CSRF token then reads as

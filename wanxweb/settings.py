@@ -76,17 +76,21 @@ INSTALLED_APPS = [
 ]
 
 # Larger bodies answer 413 unread (wanxweb.middleware); deploy/nginx.conf's
-# client_max_body_size says the same.
+# client_max_body_size says the same. The prompt form, logged in, takes reference images: up
+# to nine of DashScope's 20 MB.
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+UPLOAD_BODY_MAX_BYTES = env.int("UPLOAD_BODY_MAX_BYTES", default=200 * 1024 * 1024)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "wanxweb.middleware.RequestBodyCheckMiddleware",  # before anything reads a body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads a body (the CSRF check, in its process_view); after the user is
+    # known, whom the prompt form's larger limit is for.
+    "wanxweb.middleware.RequestBodyCheckMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

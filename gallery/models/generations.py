@@ -131,8 +131,16 @@ class GenerationQuerySet(KeysetQuerySet):
         return (
             self.with_star(user)
             .with_review_counts()
+            .with_has_references()
             .select_related("owner", "team")
-            .prefetch_related("images")
+            .prefetch_related("images", "references")
+        )
+
+    def with_has_references(self) -> GenerationQuerySet:
+        """`has_references`, so that a card of a generation sent without any (most) never
+        asks for them."""
+        return self.annotate(
+            has_references=Exists(ReferenceImage.objects.filter(generation=OuterRef("pk")))
         )
 
     def card(self, user, pk: int) -> Generation:
@@ -140,7 +148,9 @@ class GenerationQuerySet(KeysetQuerySet):
         card fetched on its own: an active card reloads itself every second or so, so this
         costs one query while it shows neither review counts (a private one) nor images (not
         yet). Raises Generation.DoesNotExist when this queryset does not hold it."""
-        generation = self.with_star(user).select_related("owner", "team").get(pk=pk)
+        generation = (
+            self.with_star(user).with_has_references().select_related("owner", "team").get(pk=pk)
+        )
         counts = {}
         if generation.team_id:
             marks = generation.marks.order_by().values_list("mark").annotate(Count("pk"))
@@ -149,6 +159,8 @@ class GenerationQuerySet(KeysetQuerySet):
         generation.rejections = counts.get(ReviewMark.Mark.REJECTED, 0)
         if generation.status == Generation.Status.SUCCEEDED:
             models.prefetch_related_objects([generation], "images")
+        if generation.has_references:
+            models.prefetch_related_objects([generation], "references")
         return generation
 
 
@@ -388,6 +400,7 @@ class ReferenceImage(models.Model):
     generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="references")
     index = models.PositiveSmallIntegerField()
     image = models.FileField()  # under generations/<id>/references/
+    thumbnail = models.FileField()  # WebP, for cards and the form
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     # The stored image it was taken from, when picked from the gallery: its lineage.

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import lifecycle, tasks
+from .. import lifecycle, references, tasks
 from ..models import Favourite, Generation
 from ..permissions import get_card_for_user, get_generation_for_author, get_generation_for_user
 from . import redirect_back
@@ -76,6 +77,10 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     resubmit; anyone else remixes instead)."""
     generation = get_generation_for_author(request, pk)
     if generation.can_retry:
-        generation.copy().save()
+        with transaction.atomic():  # the dispatcher never sees the copy without its references
+            again = generation.copy()
+            again.save()
+            picks = references.resolve_all(request.user, references.tokens_of(generation))
+            references.attach(again, picks)
         tasks.kick()
     return redirect("gallery:home")

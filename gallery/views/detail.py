@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import CommentForm
-from ..models import Board, Generation, ReviewMark
+from ..models import Board, GeneratedImage, Generation, ReviewMark
 from ..permissions import (
     boards_to_change,
     can_manage,
@@ -98,11 +98,19 @@ def _lineage(user, generation: Generation) -> dict:
     made_from = visible.filter(parent=generation).select_related("owner").order_by("-created_at")
     remixes = list(made_from[:REMIXES_SHOWN])
     remix_count = made_from.count()
+    edited = []  # (reference, the stored image it was taken from, if the user may see it)
+    if generation.has_references:
+        sources = GeneratedImage.objects.filter(
+            generation__in=visible, used_as_reference__generation=generation
+        )
+        seen = {image.pk: image for image in sources}
+        edited = [(ref, seen.get(ref.source_id)) for ref in generation.references.all()]
     return {
         "parent": parent,
         "remixes": remixes,
         "remix_count": remix_count,
         "older_remixes": remix_count - len(remixes),
+        "edited": edited,
     }
 
 

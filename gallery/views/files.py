@@ -28,7 +28,7 @@ from storages.backends.s3 import S3Storage
 from zipstream import ZipStream
 
 from .. import references
-from ..metadata import download_name, generation_manifest, png_with_metadata
+from ..metadata import download_name, generation_manifest, png_with_metadata, reference_name
 from ..models import GeneratedImage, Generation, GenerationQuerySet
 from ..permissions import get_generation_for_user, get_stored_image
 
@@ -61,10 +61,11 @@ def _stored_file(storage, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def reference_file(request: HttpRequest, pk: int, index: int) -> HttpResponse:
-    """A reference image a generation was sent with, for someone who may see the generation."""
+def reference_file(request: HttpRequest, pk: int, index: int, kind: str) -> HttpResponse:
+    """A reference image a generation was sent with (or its thumbnail), for someone who may
+    see the generation."""
     generation = get_generation_for_user(request, pk)
-    stored = get_object_or_404(generation.references, index=index).image
+    stored = getattr(get_object_or_404(generation.references, index=index), kind)
     return _stored_file(stored.storage, stored.name)
 
 
@@ -95,12 +96,16 @@ def zip_of(picked: GenerationQuerySet) -> StreamingHttpResponse:
     """The originals of `picked` (already what the user may see), each carrying its prompt and
     parameters, and a JSON manifest. Sent as it is made: no ZIP is put together on the server
     first, so however many download at once, each holds one image in memory, none on disk."""
-    generations = list(picked.select_related("owner", "team").prefetch_related("images"))
+    generations = list(
+        picked.select_related("owner", "team").prefetch_related("images", "references")
+    )
     archive = ZipStream()  # stored, not compressed: PNGs don't compress
     for generation in generations:
         for image in generation.images.all():
             if image.original:
                 archive.add(_original(generation, image), download_name(generation, image))
+        for reference in generation.references.all():  # what it was sent with, in order
+            archive.add(_stored_bytes(reference.image), reference_name(reference))
     manifest = [generation_manifest(generation) for generation in generations]
     archive.add(json.dumps(manifest, ensure_ascii=False, indent=2), "manifest.json")
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
@@ -108,6 +113,11 @@ def zip_of(picked: GenerationQuerySet) -> StreamingHttpResponse:
     return StreamingHttpResponse(
         archive, content_type="application/zip", headers={"Content-Disposition": disposition}
     )
+
+
+def _stored_bytes(stored) -> Iterator[bytes]:
+    with stored.open("rb") as file:
+        yield file.read()
 
 
 def _original(generation: Generation, image: GeneratedImage) -> Iterator[bytes]:

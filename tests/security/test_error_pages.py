@@ -43,7 +43,7 @@ def test_a_request_for_another_host_is_the_apps_400(logged_in):
 
 def test_a_form_too_large_to_take_is_the_apps_413(logged_in):
     prompt = "x" * settings.REQUEST_BODY_MAX_BYTES
-    response = logged_in.post("/", {"prompt": prompt})
+    response = logged_in.post("/boards/", {"name": prompt})
     assert_own_page(response, 413, "Too large")
 
 

@@ -5,7 +5,6 @@ nothing; text a person may really write (emoji, right-to-left scripts) is taken 
 import re
 
 import pytest
-from django.conf import settings
 
 from gallery.models import Board, Comment, Generation, Team
 
@@ -109,8 +108,11 @@ def test_a_team_posted_by_someone_in_no_team_is_refused_where_it_shows(
     assert_nothing_queued(take_queued_jobs)
 
 
-def test_a_request_too_large_to_take_is_refused_and_queues_nothing(logged_in, take_queued_jobs):
-    response = logged_in.post("/", {**PROMPT_FORM, "prompt": "x" * settings.REQUEST_BODY_MAX_BYTES})
+def test_a_request_too_large_to_take_is_refused_and_queues_nothing(
+    logged_in, take_queued_jobs, settings
+):
+    settings.UPLOAD_BODY_MAX_BYTES = 2 * settings.REQUEST_BODY_MAX_BYTES
+    response = logged_in.post("/", {**PROMPT_FORM, "prompt": "x" * settings.UPLOAD_BODY_MAX_BYTES})
     assert response.status_code == 413
     assert_nothing_queued(take_queued_jobs)
 

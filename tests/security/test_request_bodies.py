@@ -7,6 +7,8 @@ import logging
 import socket
 
 import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from .routes import ROUTES
@@ -118,3 +120,19 @@ def test_no_refused_request_writes_a_traceback_to_the_log(admin_user, log_output
 
     assert "Forbidden (Permission denied): /admin/axes/accesslog/add/" in log_output.getvalue()
     assert "Traceback" not in log_output.getvalue()
+
+
+def big_form(size: int) -> dict:
+    upload = SimpleUploadedFile("a.png", b"x" * size)
+    return {"model": "wan2.7-image", "prompt": "a lighthouse", "reference_uploads": upload}
+
+
+def test_only_the_prompt_form_of_someone_logged_in_takes_a_larger_body(client, user):
+    """Reference images go to the prompt form; anyone else's large body is refused unread."""
+    over = settings.REQUEST_BODY_MAX_BYTES + 1
+    assert client.post("/", big_form(over)).status_code == 413  # not logged in
+    client.force_login(user)
+    assert client.post("/boards/", big_form(over)).status_code == 413  # not the prompt form
+    response = client.post("/", big_form(over))
+    assert response.status_code == 200  # read: the form answers, with what it refused
+    assert "not an image that can be read" in response.content.decode()
