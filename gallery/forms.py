@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from . import references
 from .dashscope import catalog
 from .dashscope.catalog import (
+    EDITING_MODEL,
     MODELS,
     NAMED_SIZES,
     NEGATIVE_PROMPT_MAX,
@@ -77,6 +78,8 @@ class GenerationForm(forms.ModelForm):
     model = forms.ChoiceField(
         help_text="Each model has its own prompt and size limits, shown below.",
     )
+    # No max_length (a browser would cut a pasted prompt without a word): clean_prompt says
+    # what the chosen model takes.
     prompt = forms.CharField(
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "A lighthouse at dawn, oil painting"}
@@ -175,8 +178,6 @@ class GenerationForm(forms.ModelForm):
                 del self.fields[name]
         if not spec.reference_images_max and not self.reference_picks:
             del self.fields["reference_uploads"]
-        self.fields["prompt"].max_length = spec.prompt_max
-        self.fields["prompt"].widget.attrs["maxlength"] = spec.prompt_max
         n = self.fields["n"]
         n.max_value, n.initial = spec.n_max, spec.n_default
         n.widget.attrs["max"] = spec.n_max
@@ -186,13 +187,18 @@ class GenerationForm(forms.ModelForm):
         size.choices = size_choices(spec, len(self.reference_picks))
         size.initial = spec.default_size
         size.help_text = f"{spec.label}: {spec.size_rule_text}. “Custom…” uses the sides beside."
-        self.fields["model"].widget.attrs.update(
-            {
-                "hx-post": reverse("gallery:home"),
-                "hx-target": "#prompt-form",
-                "hx-swap": "outerHTML",
-            }
-        )
+        # Another model redraws the form for it, another count its cost, a file chosen shows
+        # it checked (GenerationForm.redrawn).
+        redraw = {
+            "hx-post": reverse("gallery:home"),
+            "hx-target": "#prompt-form",
+            "hx-swap": "outerHTML",
+            "hx-encoding": "multipart/form-data",  # the files chosen go with it
+            "hx-disabled-elt": "#prompt-form button[type=submit]",  # no Generate meanwhile
+        }
+        for name in REDRAWN_BY:
+            if name in self.fields:
+                self.fields[name].widget.attrs.update(redraw)
         self.fields["model"].initial = self.fields["drawn_for"].initial = spec.name
 
     def clean_prompt(self) -> str:
@@ -297,10 +303,16 @@ class GenerationForm(forms.ModelForm):
     def redrawn(cls, user, data, files) -> GenerationForm:
         """The form for the model just chosen in `data`, unbound, keeping what was entered
         that the model takes (a size or count it does not take becomes its default), with
-        the files just added checked and kept, and the reference to remove gone."""
+        the files just added checked and kept, the reference to add added and the one to
+        remove gone."""
         removed = data.get("remove_reference")
         tokens = [token for token in data.getlist("references") if token != removed]
-        form = cls(user, initial={"model": data.get("model"), "references": tokens})
+        model = data.get("model")
+        if data.get("add_reference"):
+            tokens.append(data["add_reference"])
+            if model not in MODELS or not MODELS[model].reference_images_max:
+                model = EDITING_MODEL  # as "Use as reference" from another page does
+        form = cls(user, initial={"model": model, "references": tokens})
         form.take_uploads(files.getlist("reference_uploads"))
         spec, drawn_for = form.spec, MODELS.get(data.get("drawn_for", ""))
         initial = {name: data.get(name) for name in form.fields if name in data}

@@ -19,9 +19,11 @@ from ..permissions import get_card_for_user
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
     form = None
-    # A redraw: htmx after a change, or the "Remove" of a reference without JavaScript.
+    # A redraw: htmx after a change or a "Use as reference" (static/js/references.js), or
+    # the "Remove" of a reference without JavaScript.
     if request.method == "POST" and (
-        request.htmx.trigger_name in REDRAWN_BY or "remove_reference" in request.POST
+        request.htmx.trigger_name in REDRAWN_BY
+        or {"remove_reference", "add_reference"} & set(request.POST)
     ):
         form = GenerationForm.redrawn(request.user, request.POST, request.FILES)
         if request.htmx:

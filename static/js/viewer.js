@@ -4,12 +4,12 @@
 // marked `data-viewer` (its href: the original image) opens the original in an overlay instead
 // of a new tab; ← and → step through the links of the same `data-viewer-group` (the images of
 // one card), Escape or a click beside the image closes it. `data-download` is the "Download
-// original" link. Without JavaScript, or outside a scope, the link opens the original.
+// original" link, `data-reference` the "Use as reference" one. Without JavaScript, or outside a scope, the link opens the original.
 // Cards replaced by htmx need nothing: clicks are caught on the document.
 (function () {
   "use strict";
 
-  var dialog, picture, count, caption, download, items = [], current = 0;
+  var dialog, picture, count, caption, download, reference, items = [], current = 0;
 
   function element(tag, attributes, text) {
     var node = document.createElement(tag);
@@ -26,9 +26,10 @@
     count = element("span", { "class": "viewer-count" });
     caption = element("span", { "class": "viewer-caption" });
     download = element("a", { "class": "viewer-download", download: "" }, "Download original");
+    reference = element("a", { "class": "viewer-reference" }, "Use as reference");
     var figure = element("figure");
     var bar = element("figcaption");
-    bar.append(count, caption, download);
+    bar.append(count, caption, reference, download);
     figure.append(picture, bar);
     var previous = element("button", { type: "button", "class": "viewer-previous", "aria-label": "Previous image (←)" }, "‹");
     var next = element("button", { type: "button", "class": "viewer-next", "aria-label": "Next image (→)" }, "›");
@@ -62,6 +63,8 @@
     count.textContent = items.length > 1 ? (current + 1) + " / " + items.length : "";
     download.href = link.dataset.download || link.href;
     download.hidden = !link.dataset.download;
+    reference.href = link.dataset.reference || "";
+    reference.hidden = !link.dataset.reference;
     dialog.classList.toggle("single", items.length < 2);
     if (items.length > 1) { // warm the cache for the next step
       new Image().src = items[(current + 1) % items.length].href;

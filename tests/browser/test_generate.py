@@ -112,7 +112,7 @@ def test_a_size_outside_the_models_limits_is_explained_beside_the_width(alice_pa
     form.get_by_role("button", name="Generate").click()
 
     expect(page.locator("#field-width .errors")).to_have_text(
-        "wanx2.1-t2i-turbo needs each side between 512 and 1440 px."
+        "Wan 2.1 Turbo needs each side between 512 and 1440 px."
     )
     expect(form.get_by_label("Prompt", exact=True)).to_have_value("a very wide harbour")
     expect(form.get_by_label("Width")).to_have_value("4000")
@@ -123,11 +123,11 @@ def test_a_size_outside_the_models_limits_is_explained_beside_the_width(alice_pa
 
 def test_a_prompt_over_the_models_limit_is_explained_beside_the_prompt(alice_page: Page):
     page = alice_page
-    prompt = " ".join(["a lighthouse"] * 70)  # 909 characters; Wan 2.1 Turbo takes 800
+    prompt = " ".join(["a lighthouse"] * 70)  # 909 characters; Wan 2.1 Turbo takes 500
     submit_prompt(page, prompt)
 
     expect(page.locator("#field-prompt .errors")).to_have_text(
-        "Wan 2.1 Turbo takes at most 800 characters; this prompt has 909."
+        "Wan 2.1 Turbo takes at most 500 characters; this prompt has 909."
     )
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(prompt)
     expect(page.locator("#history > article")).to_have_count(0)
