@@ -302,6 +302,11 @@ class Generation(models.Model):
         return self.status in self.ACTIVE
 
     @property
+    def spec(self):
+        """The catalog's entry for its model (what it takes, its limits)."""
+        return MODELS[self.model]
+
+    @property
     def size(self) -> str:
         return self.size_name or f"{self.width}×{self.height}"
 
