@@ -134,7 +134,7 @@ def run_dispatcher(seconds: float = 15.0) -> None:
 @pytest.fixture
 def allow_loopback(settings):
     """Images may be downloaded from loopback (a test's own server) and DashScope's hosts."""
-    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", *settings.DASHSCOPE_RESULT_HOSTS]
+    settings.DASHSCOPE_RESULT_HOSTS = ["127.0.0.1", *settings.DASHSCOPE_BUCKET_HOSTS]
 
 
 def finished(client, task_id: str):

@@ -288,14 +288,14 @@ DASHSCOPE_REGION = env("DASHSCOPE_REGION", default="") or next(
 # label. By default DashScope's own OSS result buckets, named one by one on any OSS endpoint:
 # a pattern over bucket names would match a bucket anyone can create. Only loopback hosts may
 # use plain http.
-DASHSCOPE_RESULT_BUCKETS = [
-    *(f"dashscope-result-{site}" for site in "bj hz sh wlcb zjk sz hy cd gz intl".split()),
-    "dashscope-463f",
+DASHSCOPE_BUCKET_HOSTS = [
+    f"{bucket}.oss-*.aliyuncs.com"
+    for bucket in [
+        *(f"dashscope-result-{site}" for site in "bj hz sh wlcb zjk sz hy cd gz intl".split()),
+        "dashscope-463f",
+    ]
 ]
-DASHSCOPE_RESULT_HOSTS = env.list(
-    "DASHSCOPE_RESULT_HOSTS",
-    default=[f"{bucket}.oss-*.aliyuncs.com" for bucket in DASHSCOPE_RESULT_BUCKETS],
-)
+DASHSCOPE_RESULT_HOSTS = env.list("DASHSCOPE_RESULT_HOSTS", default=DASHSCOPE_BUCKET_HOSTS)
 DASHSCOPE_SIMULATED = env.bool("DASHSCOPE_SIMULATED", default=False)
 DASHSCOPE_TIMEOUT = env.float("DASHSCOPE_TIMEOUT", default=15.0)
 
