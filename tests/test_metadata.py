@@ -4,10 +4,11 @@ import io
 import json
 
 import pytest
+from django.core.files.base import ContentFile
 from PIL import Image, PngImagePlugin
 
 from gallery.metadata import download_name, generation_manifest, png_with_metadata
-from gallery.models import Generation
+from gallery.models import Generation, ReferenceImage
 
 from .factories import make_generation, store_image
 
@@ -126,3 +127,22 @@ def test_the_download_name_says_what_the_image_is(user, media_root):
     assert download_name(generation, image) == (
         f"wanxweb-{generation.pk}-3-a-lighthouse-at-dawn-oil-painting.png"
     )
+
+
+def test_an_edit_names_its_reference_images_and_its_named_size(user, media_root):
+    edit = make_generation(
+        user, model="wan2.7-image", size_name="2K", width=2048, height=2048, status="SUCCEEDED"
+    )
+    for index in range(2):
+        reference = ReferenceImage(generation=edit, index=index, width=600, height=400 + index)
+        reference.image.save(f"generations/{edit.pk}/references/{index}.jpg", ContentFile(b"j"))
+    image = store_image(edit, 0, data=png_bytes())
+
+    with Image.open(io.BytesIO(png_with_metadata(edit, image))) as picture:
+        text = picture.text
+
+    assert text["size"] == "2K"
+    assert json.loads(text["wanxweb"])["references"] == [
+        {"image": 1, "width": 600, "height": 400, "file": f"wanxweb-{edit.pk}-reference-1.jpg"},
+        {"image": 2, "width": 600, "height": 401, "file": f"wanxweb-{edit.pk}-reference-2.jpg"},
+    ]
