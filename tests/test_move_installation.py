@@ -84,6 +84,10 @@ for index in range(2):
     image.original.save(f"generations/{done.pk}/{index}.png", png((200, 90 * index, 0)), False)
     image.thumbnail.save(f"generations/{done.pk}/{index}-thumb.png", png((0, 0, 9)), False)
     image.save()
+reference = ReferenceImage(generation=done, index=0, width=8, height=8, source=image)
+reference.image.save(f"generations/{done.pk}/references/0.jpg", png((0, 90, 200)), False)
+reference.thumbnail.save(f"generations/{done.pk}/references/0.thumb.webp", png((1, 1, 1)), False)
+reference.save()
 Generation.objects.create(owner=bob, status="FAILED", error_code="DataInspectionFailed", **request)
 Generation.objects.create(owner=carol, **request).delete()  # a gap in the ids
 Generation.objects.create(owner=carol, status="QUEUED", deleted_at=a_while_ago, **request)
@@ -315,13 +319,17 @@ def test_every_image_arrives_byte_identical_and_a_stored_one_is_not_copied_again
     moved, old_installation
 ):
     media = old_installation.media
-    on_disk = {str(path.relative_to(media)): path.read_bytes() for path in media.rglob("*.png")}
+    on_disk = {
+        str(path.relative_to(media)): path.read_bytes()
+        for path in media.rglob("*")
+        if path.is_file()
+    }
 
     copied = sum(len(body) for name, body in on_disk.items() if name != moved.stored_before)
 
-    assert len(on_disk) == 4
+    assert len(on_disk) == 6  # two images and their thumbnails, a reference and its thumbnail
     assert bucket_files(moved.storage) == on_disk
-    assert f"Files: 3 copied ({copied:,} bytes), 1 already there" in moved.output
+    assert f"Files: 5 copied ({copied:,} bytes), 1 already there" in moved.output
 
 
 def test_a_missing_image_is_reported_and_the_move_goes_on(moved, old_installation):
