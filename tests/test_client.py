@@ -10,6 +10,7 @@ import pytest
 import requests
 from PIL import Image
 
+from gallery.dashscope.catalog import MODELS, NAMED_SIZES
 from gallery.dashscope.client import LIST_PAGE_SIZE, DashScopeClient, ImageRequest
 from gallery.dashscope.errors import DashScopeError, DashScopeUnavailable
 from gallery.dashscope.simulator.images import reference_boxes
@@ -289,3 +290,24 @@ def test_it_lists_and_cancels_image_generation_tasks_as_the_others(client, simul
     assert [listed_task.task_id for listed_task in listed] == [task.task_id]
     client.cancel(task.task_id)
     assert client.fetch(task.task_id).status == "CANCELED"
+
+
+@pytest.mark.parametrize("model", sorted(MODELS))
+def test_every_model_is_made_with_its_defaults_and_every_parameter_it_takes(client, model):
+    """The bodies the client builds are what the simulator, speaking for DashScope, takes."""
+    spec = MODELS[model]
+    size = {"size_name": spec.default_size} if spec.default_size in NAMED_SIZES else {}
+    if not size:
+        size = dict(zip(("width", "height"), map(int, spec.default_size.split("*")), strict=True))
+    request = ImageRequest(
+        model=model,
+        prompt="a harbour at dusk",
+        negative_prompt="boats",
+        n=spec.n_max,
+        seed=11,
+        watermark=True,
+        images=(jpeg_uri(),) if spec.reference_images_max else (),
+        **size,
+    )
+    state = wait_until_done(client, client.submit(request).task_id)
+    assert (state.status, len(state.results)) == ("SUCCEEDED", spec.n_max), state
