@@ -178,6 +178,10 @@ class GenerationForm(forms.ModelForm):
                 del self.fields[name]
         if not spec.reference_images_max and not self.reference_picks:
             del self.fields["reference_uploads"]
+        if self.reference_picks and "thinking_mode" in self.fields:
+            self.fields[
+                "thinking_mode"
+            ].help_text = "Not with reference images: DashScope thinks first only from text alone."
         n = self.fields["n"]
         n.max_value, n.initial = spec.n_max, spec.n_default
         n.widget.attrs["max"] = spec.n_max
