@@ -146,6 +146,10 @@ class Model:
         return f"{self.label} needs {refusal}." if refusal else None
 
     @property
+    def default_size_text(self) -> str:
+        return self.default_size.replace("*", "×")
+
+    @property
     def size_rule_text(self) -> str:
         named = ", ".join(self.named_sizes + self.named_sizes_without_images)
         text = f"{named}, or {self.size_rule}" if named else str(self.size_rule)
