@@ -52,7 +52,7 @@ def _visible(value: str) -> bool:
 PARAM_FIELDS = {str(param): param for param in Param}
 # A change of these redraws the form (htmx): another model's fields, the cost of another
 # count, an upload checked and shown, a reference removed.
-REDRAWN_BY = ("model", "n", "reference_uploads", "remove_reference")
+REDRAWN_BY = ("model", "n", "enable_sequential", "reference_uploads", "remove_reference")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -118,6 +118,12 @@ class GenerationForm(forms.ModelForm):
         label="Think the picture through first",
         help_text="Plans layout and text before drawing: better results, slower.",
     )
+    enable_sequential = forms.BooleanField(
+        required=False,
+        initial=False,
+        label="Make an image set",
+        help_text="Related images in one task (a series, a story): up to 12, each billed.",
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         required=False,
@@ -152,6 +158,7 @@ class GenerationForm(forms.ModelForm):
             "prompt_extend",
             "watermark",
             "thinking_mode",
+            "enable_sequential",
             "team",
         ]
 
@@ -169,6 +176,10 @@ class GenerationForm(forms.ModelForm):
         chosen = self.data.get("model") if self.is_bound else self.initial.get("model")
         known = chosen in {m.name for m in self.offered}
         self.spec = MODELS[chosen if known else catalog.default_model()]
+        asked = self.data.get("enable_sequential") if self.is_bound else None
+        self.image_set = bool(asked or self.initial.get("enable_sequential")) and bool(
+            self.spec.set_n_max
+        )
         self._fit_to(self.spec)
 
     def _fit_to(self, spec: Model) -> None:
@@ -182,13 +193,13 @@ class GenerationForm(forms.ModelForm):
             self.fields[
                 "thinking_mode"
             ].help_text = "Not with reference images: DashScope thinks first only from text alone."
-        n = self.fields["n"]
-        n.max_value, n.initial = spec.n_max, spec.n_default
-        n.widget.attrs["max"] = spec.n_max
-        n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(spec.n_max)]
-        n.help_text = f"1–{spec.n_max}; each image is billed."
+        n, most = self.fields["n"], spec.n_max_for(self.image_set)
+        n.max_value, n.initial = most, spec.n_default
+        n.widget.attrs["max"] = most
+        n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(most)]
+        n.help_text = f"1–{most}; each image is billed."
         size = self.fields["size"]
-        size.choices = size_choices(spec, len(self.reference_picks))
+        size.choices = size_choices(spec, len(self.reference_picks), self.image_set)
         size.initial = spec.default_size
         size.help_text = f"{spec.label}: {spec.size_rule_text}. “Custom…” uses the sides beside."
         # Another model redraws the form for it, another count its cost, a file chosen shows
@@ -278,7 +289,7 @@ class GenerationForm(forms.ModelForm):
             return data
         else:
             size_field = "size"
-        problem = self.spec.size_error(size, len(self.reference_picks))
+        problem = self.spec.size_error(size, len(self.reference_picks), self.image_set)
         if problem:
             self.add_error(size_field, problem)
         elif size in NAMED_SIZES:
@@ -293,7 +304,7 @@ class GenerationForm(forms.ModelForm):
         """What the images asked for cost in this region, if DashScope lists a price."""
         price = self.spec.price_in(catalog.region())
         n = parse_id(str(self["n"].value()))
-        if price is None or n is None or not 1 <= n <= self.spec.n_max:
+        if price is None or n is None or not 1 <= n <= self.spec.n_max_for(self.image_set):
             return None
         return price * n
 
@@ -316,7 +327,10 @@ class GenerationForm(forms.ModelForm):
             tokens.append(data["add_reference"])
             if model not in MODELS or not MODELS[model].reference_images_max:
                 model = EDITING_MODEL  # as "Use as reference" from another page does
-        form = cls(user, initial={"model": model, "references": tokens})
+        image_set = bool(data.get("enable_sequential"))
+        form = cls(
+            user, initial={"model": model, "references": tokens, "enable_sequential": image_set}
+        )
         form.take_uploads(files.getlist("reference_uploads"))
         spec, drawn_for = form.spec, MODELS.get(data.get("drawn_for", ""))
         initial = {name: data.get(name) for name in form.fields if name in data}
@@ -327,15 +341,17 @@ class GenerationForm(forms.ModelForm):
         if initial.get("size") not in dict(form.fields["size"].choices):
             initial.pop("size", None)
         n = parse_id(data.get("n"))
-        if n is None or not 1 <= n <= spec.n_max:
+        if n is None or not 1 <= n <= spec.n_max_for(form.image_set):
             initial.pop("n", None)
         form.initial.update({**initial, "model": spec.name, "drawn_for": spec.name})
         return form
 
 
-def size_choices(spec: Model, references: int = 0) -> list[tuple[str, str]]:
+def size_choices(
+    spec: Model, references: int = 0, image_set: bool = False
+) -> list[tuple[str, str]]:
     """The model's named sizes, the presets its rule allows, and "Custom…"."""
-    named, rule = spec.sizes_for(references)
+    named, rule = spec.sizes_for(references, image_set)
     presets = [(w, h) for w, h in SIZE_PRESETS if rule.refusal(w, h) is None]
     return (
         [(name, f"{name} ({NAMED_SIZES[name]}² pixels)") for name in named]

@@ -311,3 +311,15 @@ def test_every_model_is_made_with_its_defaults_and_every_parameter_it_takes(clie
     )
     state = wait_until_done(client, client.submit(request).task_id)
     assert (state.status, len(state.results)) == ("SUCCEEDED", spec.n_max), state
+
+
+def test_an_image_set_comes_back_as_one_choice_of_as_many_images(client):
+    request = ImageRequest(
+        model="wan2.7-image",
+        prompt="four seasons of one tree",
+        size_name="1K",
+        n=5,
+        enable_sequential=True,
+    )
+    state = wait_until_done(client, client.submit(request).task_id)
+    assert state.status == "SUCCEEDED" and len(state.results) == 5 == state.image_count

@@ -36,6 +36,7 @@ class Param(StrEnum):
     WATERMARK = "watermark"
     SEED = "seed"
     THINKING_MODE = "thinking_mode"  # wan2.7: think the layout through first (slower)
+    ENABLE_SEQUENTIAL = "enable_sequential"  # wan2.7: an image set of related images
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class Model:
     takes: frozenset[Param]
     n_max: int = 4
     n_default: int = 1  # the form's; DashScope's own default differs per model, so n is always sent
+    set_n_max: int = 0  # images in an image set (ENABLE_SEQUENTIAL)
     named_sizes: tuple[str, ...] = ()
     # wan2.7-image-pro: more is allowed when no reference image is attached.
     named_sizes_without_images: tuple[str, ...] = ()
@@ -126,20 +128,29 @@ class Model:
     def submit_rate_in(self, region: Region) -> float:
         return self.submit_rates.get(region, self.submit_rate)
 
-    def sizes_for(self, references: int) -> tuple[tuple[str, ...], SizeRule]:
-        """The named sizes and the rule for "W*H" sizes, with this many reference images."""
-        if references == 0 and self.size_rule_without_images is not None:
+    def n_max_for(self, image_set: bool) -> int:
+        return self.set_n_max if image_set and self.set_n_max else self.n_max
+
+    def sizes_for(
+        self, references: int, image_set: bool = False
+    ) -> tuple[tuple[str, ...], SizeRule]:
+        """The named sizes and the rule for "W*H" sizes, with this many reference images
+        (text-to-image, without either, may be larger on wan2.7-image-pro)."""
+        if references == 0 and not image_set and self.size_rule_without_images is not None:
             return self.named_sizes + self.named_sizes_without_images, self.size_rule_without_images
         return self.named_sizes, self.size_rule
 
-    def size_error(self, size: str, references: int = 0) -> str | None:
+    def size_error(self, size: str, references: int = 0, image_set: bool = False) -> str | None:
         """Why DashScope would refuse `size` ("W*H" or a named size), or None if it is fine."""
-        named, rule = self.sizes_for(references)
+        named, rule = self.sizes_for(references, image_set)
         if size in NAMED_SIZES:
             if size in named:
                 return None
             if size in self.named_sizes_without_images:
-                return f"{self.label} makes {size} images only without reference images."
+                return (
+                    f"{self.label} makes {size} images only from text alone: no reference "
+                    "images, no image set."
+                )
             return f"{self.label} takes no {size} size."
         width, height = (int(side) for side in size.split("*"))
         refusal = rule.refusal(width, height)
@@ -174,6 +185,8 @@ def _served(beijing: str, singapore: str | None = None, virginia: str | None = N
 V2 = Protocol.TEXT2IMAGE
 NEW = Protocol.IMAGE_GENERATION
 CLASSIC = frozenset({Param.NEGATIVE_PROMPT, Param.PROMPT_EXTEND, Param.WATERMARK, Param.SEED})
+# negative_prompt and prompt_extend are not documented for wan2.7: not offered.
+WAN27_TAKES = frozenset({Param.WATERMARK, Param.SEED, Param.THINKING_MODE, Param.ENABLE_SEQUENTIAL})
 # One 2026 copy caps the 2.1 and 2.2 prompts at 500 characters, others at 800: the stricter.
 SIDES_512_1440 = EachSide(512, 1440)
 
@@ -189,10 +202,10 @@ MODELS = {
             "2K",
             _cny("0.20", "0.220177"),
             _served("wan2.7-image", "wan2.7-image"),
-            # negative_prompt and prompt_extend are not documented for wan2.7: not offered.
-            frozenset({Param.WATERMARK, Param.SEED, Param.THINKING_MODE}),
+            WAN27_TAKES,
             named_sizes=("1K", "2K"),
             reference_images_max=9,
+            set_n_max=12,
             concurrency=5,
             submit_rate=5.0,
         ),
@@ -205,9 +218,10 @@ MODELS = {
             "2K",
             _cny("0.50", "0.562065"),
             _served("wan2.7-image-pro", "wan2.7-image-pro"),
-            frozenset({Param.WATERMARK, Param.SEED, Param.THINKING_MODE}),
+            WAN27_TAKES,
             named_sizes=("1K", "2K"),
             named_sizes_without_images=("4K",),
+            set_n_max=12,
             size_rule_without_images=PixelsAndAspect(768, 4096, aspect=8),
             reference_images_max=9,
             concurrency=5,

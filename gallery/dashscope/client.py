@@ -60,7 +60,8 @@ class ImageRequest:
     seed: int | None = None
     prompt_extend: bool = True
     watermark: bool = False
-    thinking_mode: bool = True  # only without reference images, as DashScope allows it
+    thinking_mode: bool = True  # only from text alone (no images, no set), as DashScope allows
+    enable_sequential: bool = False  # an image set: up to 12 related images
     # Reference images as data: URIs, "image 1" first (not in the repr: megabytes).
     images: tuple[str, ...] = field(default=(), repr=False)
 
@@ -76,7 +77,10 @@ class ImageRequest:
             Param.PROMPT_EXTEND: self.prompt_extend,
             Param.WATERMARK: self.watermark,
             Param.SEED: self.seed,
-            Param.THINKING_MODE: None if self.images else self.thinking_mode,
+            Param.THINKING_MODE: (
+                None if self.images or self.enable_sequential else self.thinking_mode
+            ),
+            Param.ENABLE_SEQUENTIAL: True if self.enable_sequential else None,
         }
         parameters = {"size": self.size, "n": self.n} | {
             str(param): value

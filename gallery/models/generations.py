@@ -218,6 +218,7 @@ class Generation(models.Model):
         "prompt_extend",
         "watermark",
         "thinking_mode",
+        "enable_sequential",
     )
 
     owner = models.ForeignKey(
@@ -242,6 +243,7 @@ class Generation(models.Model):
     prompt_extend = models.BooleanField(default=True)
     watermark = models.BooleanField(default=False)
     thinking_mode = models.BooleanField(default=True)  # sent only to models that take it
+    enable_sequential = models.BooleanField("image set", default=False)
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     task_id = models.CharField(max_length=64, blank=True)

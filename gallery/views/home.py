@@ -112,5 +112,6 @@ def _remembered(generation: Generation) -> dict:
         "prompt_extend": generation.prompt_extend,
         "watermark": generation.watermark,
         "thinking_mode": generation.thinking_mode,
+        "enable_sequential": generation.enable_sequential,
         "team": generation.team_id,  # where the last one went: "remembered per user"
     }

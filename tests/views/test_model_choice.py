@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from gallery.dashscope import catalog
 from gallery.models import Generation
 
 from ..factories import PROMPT_FORM
@@ -131,3 +132,41 @@ def test_the_cost_is_shown_beside_generate_and_follows_the_count(logged_in, mode
 def test_a_model_without_a_listed_price_says_so(logged_in):
     _, body = redraw(logged_in, model="qwen-image-3.0")
     assert "No price listed for this region" in body
+
+
+def test_an_image_set_takes_up_to_twelve_images(logged_in):
+    data = {**PROMPT_FORM, "model": "wan2.7-image", "size": "2K", "n": 8}
+    refused = logged_in.post("/", data)
+    assert "less than or equal to 4" in str(refused.context["form"].errors["n"])
+
+    assert logged_in.post("/", {**data, "enable_sequential": "on"}).status_code == 302
+    generation = Generation.objects.get()
+    assert (generation.n, generation.enable_sequential) == (8, True)
+    body = generation.image_request().body(catalog.Region.BEIJING)["parameters"]
+    assert body["enable_sequential"] is True and "thinking_mode" not in body
+
+
+def test_an_image_set_is_not_made_at_4k(logged_in):
+    response = logged_in.post(
+        "/",
+        {**PROMPT_FORM, "model": "wan2.7-image-pro", "size": "4K", "enable_sequential": "on"},
+    )
+    assert "Select a valid choice" in str(response.context["form"].errors["size"])
+    assert not Generation.objects.exists()
+
+
+def test_ticking_image_set_redraws_the_count_and_the_cost(logged_in):
+    response = logged_in.post(
+        "/",
+        {
+            **PROMPT_FORM,
+            "model": "wan2.7-image",
+            "size": "2K",
+            "n": 10,
+            "enable_sequential": "on",
+            "drawn_for": "wan2.7-image",
+        },
+        headers={**MODEL_CHANGE, "HX-Trigger-Name": "enable_sequential"},
+    )
+    body = response.content.decode()
+    assert 'max="12"' in body and "≈ 2.00 CNY" in body
