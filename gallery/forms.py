@@ -3,6 +3,7 @@ are its query language: see listing.py.)"""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from decimal import Decimal
 
@@ -52,6 +53,7 @@ def _visible(value: str) -> bool:
 PARAM_FIELDS = {str(param): param for param in Param}
 # A change of these redraws the form (htmx): another model's fields, the cost of another
 # count, an upload checked and shown, a reference removed.
+PALETTE_ENTRY = re.compile(r"(?P<hex>#[0-9A-Fa-f]{6})\s+(?P<share>[0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%")
 REDRAWN_BY = ("model", "n", "enable_sequential", "reference_uploads", "remove_reference")
 
 
@@ -124,6 +126,12 @@ class GenerationForm(forms.ModelForm):
         label="Make an image set",
         help_text="Related images in one task (a series, a story): up to 12, each billed.",
     )
+    color_palette = forms.CharField(
+        required=False,
+        label="Colour palette",
+        widget=forms.TextInput(attrs={"placeholder": "#C2D1E6 60%, #1D3557 25%, #F1FAEE 15%"}),
+        help_text="3–10 colours and the share of the picture each takes, adding up to 100%.",
+    )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         required=False,
@@ -159,6 +167,7 @@ class GenerationForm(forms.ModelForm):
             "watermark",
             "thinking_mode",
             "enable_sequential",
+            "color_palette",
             "team",
         ]
 
@@ -231,6 +240,30 @@ class GenerationForm(forms.ModelForm):
     def clean_negative_prompt(self) -> str:
         plain_text(self.cleaned_data["negative_prompt"])
         return self.cleaned_data["negative_prompt"]
+
+    def clean_color_palette(self) -> list[dict]:
+        """ "#C2D1E6 60%, #1D3557 40%" as DashScope takes it: [{"hex", "ratio": "60.00%"}]."""
+        text = self.cleaned_data["color_palette"].strip()
+        if not text:
+            return []
+        colours = []
+        for part in text.split(","):
+            match = PALETTE_ENTRY.fullmatch(part.strip())
+            if match is None:
+                raise ValidationError(
+                    f"“{part.strip()}” is not a colour and its share, like “#C2D1E6 60%”."
+                )
+            colours.append(
+                {"hex": match["hex"].upper(), "ratio": f"{Decimal(match['share']):.2f}%"}
+            )
+        if not 3 <= len(colours) <= 10:
+            raise ValidationError(f"Give 3 to 10 colours; this has {len(colours)}.")
+        total = sum(Decimal(colour["ratio"][:-1]) for colour in colours)
+        if total != 100:
+            raise ValidationError(f"The shares add up to {total.normalize():f}%, not 100%.")
+        if self.image_set:
+            raise ValidationError("A colour palette cannot be used with an image set.")
+        return colours
 
     def clean_remix(self) -> Generation | None:
         """The parent, if the user may see it. Anything else is dropped without a word: an

@@ -62,6 +62,8 @@ class ImageRequest:
     watermark: bool = False
     thinking_mode: bool = True  # only from text alone (no images, no set), as DashScope allows
     enable_sequential: bool = False  # an image set: up to 12 related images
+    # [{"hex": "#C2D1E6", "ratio": "60.00%"}, …]: 3–10 colours summing to 100 %
+    color_palette: list = field(default_factory=list)
     # Reference images as data: URIs, "image 1" first (not in the repr: megabytes).
     images: tuple[str, ...] = field(default=(), repr=False)
 
@@ -81,6 +83,7 @@ class ImageRequest:
                 None if self.images or self.enable_sequential else self.thinking_mode
             ),
             Param.ENABLE_SEQUENTIAL: True if self.enable_sequential else None,
+            Param.COLOR_PALETTE: self.color_palette or None,
         }
         parameters = {"size": self.size, "n": self.n} | {
             str(param): value

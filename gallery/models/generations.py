@@ -219,6 +219,7 @@ class Generation(models.Model):
         "watermark",
         "thinking_mode",
         "enable_sequential",
+        "color_palette",
     )
 
     owner = models.ForeignKey(
@@ -244,6 +245,7 @@ class Generation(models.Model):
     watermark = models.BooleanField(default=False)
     thinking_mode = models.BooleanField(default=True)  # sent only to models that take it
     enable_sequential = models.BooleanField("image set", default=False)
+    color_palette = models.JSONField(default=list, blank=True)  # as DashScope is sent it
 
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     task_id = models.CharField(max_length=64, blank=True)

@@ -113,5 +113,6 @@ def _remembered(generation: Generation) -> dict:
         "watermark": generation.watermark,
         "thinking_mode": generation.thinking_mode,
         "enable_sequential": generation.enable_sequential,
+        "color_palette": ", ".join(f"{c['hex']} {c['ratio']}" for c in generation.color_palette),
         "team": generation.team_id,  # where the last one went: "remembered per user"
     }

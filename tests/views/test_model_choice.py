@@ -170,3 +170,32 @@ def test_ticking_image_set_redraws_the_count_and_the_cost(logged_in):
     )
     body = response.content.decode()
     assert 'max="12"' in body and "≈ 2.00 CNY" in body
+
+
+def test_a_colour_palette_is_sent_as_dashscope_takes_it(logged_in):
+    palette = "#c2d1e6 60%, #1D3557 25.5%, #F1FAEE 14.5%"
+    data = {**PROMPT_FORM, "model": "wan2.7-image", "size": "2K", "color_palette": palette}
+    assert logged_in.post("/", data).status_code == 302
+    body = Generation.objects.get().image_request().body(catalog.Region.BEIJING)
+    assert body["parameters"]["color_palette"] == [
+        {"hex": "#C2D1E6", "ratio": "60.00%"},
+        {"hex": "#1D3557", "ratio": "25.50%"},
+        {"hex": "#F1FAEE", "ratio": "14.50%"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("palette", "words"),
+    [
+        ("#C2D1E6 50%, #1D3557 50%", "Give 3 to 10 colours; this has 2"),
+        ("#C2D1E6 50%, #1D3557 30%, #F1FAEE 10%", "add up to 90%, not 100%"),
+        ("blue 50%, #1D3557 30%, #F1FAEE 20%", "“blue 50%” is not a colour and its share"),
+    ],
+)
+def test_a_colour_palette_dashscope_would_refuse_is_explained_at_the_field(
+    logged_in, palette, words
+):
+    data = {**PROMPT_FORM, "model": "wan2.7-image", "size": "2K", "color_palette": palette}
+    errors = logged_in.post("/", data).context["form"].errors["color_palette"]
+    assert any(words in error for error in errors), errors
+    assert not Generation.objects.exists()
