@@ -146,7 +146,7 @@ class GenerationForm(forms.ModelForm):
     # Reference images: those already chosen are tokens (gallery/references.py), written
     # by the template beside their previews; files added here become tokens when checked.
     reference_uploads = MultipleFileField(
-        label="Reference images",
+        label="Add images",
         required=False,
         help_text=(
             f"JPEG, PNG, BMP or WebP, each side {references.SIDE_MIN}–{references.SIDE_MAX} px, "
