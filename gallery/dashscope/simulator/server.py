@@ -136,7 +136,7 @@ class SimulatorServer:
     def begin_api_call(self, method: str, path: str) -> tuple[str | None, bool]:
         """Count a poll, then draw the faults of one API call: (fault, slow)."""
         if method == "GET" and (m := TASK_PATH.fullmatch(path)):
-            self._tasks.count_poll(m[1])  # every poll counts, whatever it is answered
+            self._tasks.count_poll(m[1], self.clock())  # every poll counts, whatever it is answered
         return self._dice.faults(self.config)
 
     def count_rejected(self, code: str) -> None:
