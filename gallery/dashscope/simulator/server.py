@@ -237,5 +237,6 @@ class SimulatorServer:
             or index >= task.request.n - task.failed_images
         ):
             raise OssError(404, "NoSuchKey", "The specified key does not exist.")
+        self._tasks.count_download(task_id, self.clock())
         r = task.request
         return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark, r.references)
