@@ -79,7 +79,10 @@ def watch_card(session: requests.Session, base_url: str, pk: int, seen: dict[int
     """Refresh the card fragment when it asks to (its htmx trigger) until it shows an image."""
     url = f"{base_url}/g/{pk}/card/"
     while True:
-        html = session.get(url).text
+        try:
+            html = session.get(url).text
+        except requests.ConnectionError:  # a dropped keep-alive connection: htmx asks again
+            continue
         if "<img" in html:
             seen[pk] = time.time()
             return
