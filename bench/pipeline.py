@@ -34,9 +34,9 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._harness import KEY, PASSWORD, Stack, create, logged_in_session, percentile  # noqa: E402
+from gallery import polling  # noqa: E402
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from gallery.dashscope.simulator.models import limits  # noqa: E402
-from gallery.polling import sdk_queries_until  # noqa: E402
 from tests.harness import wait_until  # noqa: E402
 
 
@@ -167,8 +167,9 @@ def scenario_lag(
     stack: Stack, simulator: SimulatorServer, protocol: Protocol, generations: int
 ) -> Figures:
     """The lag of a deployment that has seen the model's tasks before: its polls are timed
-    from their durations. A fresh installation's first round (as many tasks as DashScope runs
-    at once) has none to go by; it runs first and is shown apart."""
+    from the durations of the model's last polling.HISTORY tasks, so as many run first. Of
+    those, a fresh installation's first round (as many as DashScope runs at once) has none to
+    go by: it is shown apart."""
     from gallery.models import Generation
 
     simulator.reset()
@@ -177,6 +178,8 @@ def scenario_lag(
     limit = limits(protocol.model).concurrency
     first_round = [f"first round {protocol.name} {i}" for i in range(limit)]
     first_pks, first_seen = make_and_watch(stack, sessions, protocol, first_round)
+    history = [f"history {protocol.name} {i}" for i in range(polling.HISTORY - limit)]
+    make_and_watch(stack, sessions, protocol, history)
     start = time.time()
     prompts = [f"lag test {protocol.name} {i}" for i in range(generations)]
     pks, seen = make_and_watch(stack, sessions, protocol, prompts)
@@ -193,12 +196,12 @@ def scenario_lag(
         ours.lags.append(seen[generation.pk] - ended)
         ours.queries.append(stats["gets_by_task"][task_id])
         stored_lags.append(stored - ended)
-        sdk.append(sdk_queries_until(ended - task["submitted_at"]))
+        sdk.append(polling.sdk_queries_until(ended - task["submitted_at"]))
         moments = [ended, task["last_queried_at"], task["first_downloaded_at"], stored]
         moments.append(seen[generation.pk])
         for name, before, after in zip(PARTS, moments, moments[1:], strict=False):
             parts[name].append(after - before)
-    measured = [t for t in stats["tasks"].values() if not t["prompt"].startswith("first round")]
+    measured = [t for t in stats["tasks"].values() if t["prompt"].startswith("lag test")]
     gaps = idle_slot_gaps(measured, limit)
     first_lags = [
         first_seen[g.pk] - by_prompt[g.prompt][1]["ended_at"]
