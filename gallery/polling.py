@@ -38,7 +38,7 @@ def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:
     """Seconds after submission between which a new task will most likely finish: the recent
     tasks' range, widened on each side by the mean gap between them (n tasks leave n - 1 gaps;
     the next one falls beyond the fastest or the slowest about as far). One task alone leaves
-    no gap to go by: a tenth of its time, as runs of one model vary by about that much."""
+    no gap to go by: a tenth of its time, a guess the model's next task corrects."""
     if not recent_durations:
         return (0.0, 0.0)
     fastest, slowest = min(recent_durations), max(recent_durations)
@@ -57,8 +57,9 @@ def next_query_at(elapsed: float, queries_done: int, window: tuple[float, float]
         # left of it: none at its very start, where a task is least likely to have ended.
         budget = bisect_right(SDK_QUERY_TIMES, latest) - queries_done
         start = max(elapsed, earliest)
-        gap = (latest - start) / max(budget, 1)
-        at = start + (gap if elapsed < earliest else max(POLL_INTERVAL, gap))
+        at = start + (latest - start) / max(budget, 1)
+        if queries_done:
+            at = max(at, elapsed + POLL_INTERVAL)
     else:  # slower than any recent task: fall back to the SDK's own pace
         at = elapsed + POLL_INTERVAL
     sdk_pace = SDK_QUERY_TIMES[min(queries_done, len(SDK_QUERY_TIMES) - 1)]
