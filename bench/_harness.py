@@ -169,11 +169,17 @@ def htmx_headers(session: requests.Session, base_url: str, target: str) -> dict[
     }
 
 
-def create(session: requests.Session, base_url: str, prompt: str) -> int:
+def create(
+    session: requests.Session,
+    base_url: str,
+    prompt: str,
+    model: str = MODEL,
+    size: str = "1024*1024",
+) -> int:
     """Submit the prompt form the way htmx does; return the new generation's id."""
     response = session.post(
         f"{base_url}/",
-        data={"model": MODEL, "prompt": prompt, "size": "1024*1024", "n": 1},
+        data={"model": model, "prompt": prompt, "size": size, "n": 1},
         headers=htmx_headers(session, base_url, "prompt-form"),
     )
     response.raise_for_status()

@@ -4,8 +4,10 @@ The official SDK's `wait()` queries at once and then after 1, 1, 2, 2, 2, 4, 4, 
 seconds. We learn from the model's recent tasks the window in which a new task is likely to
 end (from a little before the fastest to a little after the slowest), skip the queries that
 cannot find it done before that window, and spread the queries the SDK would have spent by the
-window's end evenly across it. Whatever the prediction, the k-th query never comes before the
-SDK's k-th, so a task never costs more queries than the SDK would have spent on it.
+window's end evenly across it, the last at its end: with B queries over a window W seconds
+wide, a task that ends inside it is seen done at most W / B after. Whatever the prediction, the
+k-th query never comes before the SDK's k-th, so a task never costs more queries than the SDK
+would have spent on it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from collections.abc import Sequence
 from itertools import accumulate, count, islice
 
 POLL_INTERVAL = 0.5  # the shortest gap between two queries of one task
-MARGIN = (
-    0.3  # the window starts this long before the fastest recent task and ends after the slowest
-)
 HISTORY = 20  # recent tasks of a model the prediction looks at
 
 
@@ -36,21 +35,31 @@ def sdk_queries_until(seconds: float) -> int:
 
 
 def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:
-    """Seconds after submission between which a new task will most likely finish."""
+    """Seconds after submission between which a new task will most likely finish: the recent
+    tasks' range, widened on each side by the mean gap between them (n tasks leave n - 1 gaps;
+    the next one falls beyond the fastest or the slowest about as far). One task alone leaves
+    no gap to go by: a tenth of its time, a guess the model's next task corrects."""
     if not recent_durations:
         return (0.0, 0.0)
-    return (max(0.0, min(recent_durations) - MARGIN), max(recent_durations) + MARGIN)
+    fastest, slowest = min(recent_durations), max(recent_durations)
+    if len(recent_durations) > 1:
+        margin = (slowest - fastest) / (len(recent_durations) - 1)
+    else:
+        margin = slowest / 10
+    return (max(0.0, fastest - margin), slowest + margin)
 
 
 def next_query_at(elapsed: float, queries_done: int, window: tuple[float, float]) -> float:
     """Seconds after submission at which to query the task next."""
     earliest, latest = window
-    if elapsed < earliest:
-        at = earliest
-    elif elapsed < latest:
-        # The queries the SDK would have made by the window's end, spread across what is left.
+    if elapsed < latest:
+        # The queries the SDK would have made by the window's end, spread evenly over what is
+        # left of it: none at its very start, where a task is least likely to have ended.
         budget = bisect_right(SDK_QUERY_TIMES, latest) - queries_done
-        at = elapsed + max(POLL_INTERVAL, (latest - elapsed) / max(budget, 1))
+        start = max(elapsed, earliest)
+        at = start + (latest - start) / max(budget, 1)
+        if queries_done:
+            at = max(at, elapsed + POLL_INTERVAL)
     else:  # slower than any recent task: fall back to the SDK's own pace
         at = elapsed + POLL_INTERVAL
     sdk_pace = SDK_QUERY_TIMES[min(queries_done, len(SDK_QUERY_TIMES) - 1)]

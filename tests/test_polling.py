@@ -36,7 +36,7 @@ def test_it_never_queries_more_than_the_sdk_whatever_the_prediction(duration, wi
 
 @pytest.mark.parametrize(
     ("low", "high", "max_lag"),
-    [(2.5, 2.5, 0.5), (3.0, 5.0, 1.0), (8.0, 12.0, 1.0), (40.0, 60.0, 1.5)],  # the SDK: up to 5 s
+    [(2.5, 2.5, 0.5), (3.0, 5.0, 0.6), (8.0, 12.0, 0.7), (40.0, 60.0, 1.5)],  # the SDK: up to 5 s
 )
 def test_tasks_inside_the_predicted_window_are_found_done_soon(low, high, max_lag):
     rng = random.Random(1)
@@ -48,8 +48,16 @@ def test_tasks_inside_the_predicted_window_are_found_done_soon(low, high, max_la
         assert queries <= polling.sdk_queries_until(duration)
 
 
-def test_the_window_spans_the_recent_tasks_with_a_margin():
+def test_the_window_spans_the_recent_tasks_widened_by_their_mean_gap():
     assert polling.expected_window([]) == (0.0, 0.0)
-    low, high = polling.expected_window([10.0, 3.0, 12.0])
-    assert low == pytest.approx(3.0 - polling.MARGIN)
-    assert high == pytest.approx(12.0 + polling.MARGIN)
+    assert polling.expected_window([10.0, 4.0, 12.0, 8.0, 6.0]) == pytest.approx((2.0, 14.0))
+    assert polling.expected_window([10.0]) == pytest.approx((9.0, 11.0))
+
+
+def test_no_query_is_spent_at_the_window_start():
+    # Four queries by the window's end (at 0, 1, 2 and 4 s for the SDK), evenly across it.
+    times, elapsed = [], 0.0
+    for done in range(4):
+        elapsed = polling.next_query_at(elapsed, done, (3.0, 5.0))
+        times.append(elapsed)
+    assert times == pytest.approx([3.5, 4.0, 4.5, 5.0])

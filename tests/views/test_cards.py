@@ -49,7 +49,7 @@ def test_an_active_card_looks_again_just_after_the_next_check_of_its_task(client
 def test_a_card_being_saved_looks_again_soon(client, user):
     generation = make_generation(user, status=Generation.Status.DOWNLOADING)
     client.force_login(user)
-    assert "delay:250ms" in client.get(f"/g/{generation.pk}/card/").content.decode()
+    assert "delay:100ms" in client.get(f"/g/{generation.pk}/card/").content.decode()
 
 
 def test_a_queued_card_says_it_waits_here_not_at_dashscope(client, user):

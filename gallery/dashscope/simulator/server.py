@@ -136,7 +136,7 @@ class SimulatorServer:
     def begin_api_call(self, method: str, path: str) -> tuple[str | None, bool]:
         """Count a poll, then draw the faults of one API call: (fault, slow)."""
         if method == "GET" and (m := TASK_PATH.fullmatch(path)):
-            self._tasks.count_poll(m[1])  # every poll counts, whatever it is answered
+            self._tasks.count_poll(m[1], self.clock())  # every poll counts, whatever it is answered
         return self._dice.faults(self.config)
 
     def count_rejected(self, code: str) -> None:
@@ -237,5 +237,6 @@ class SimulatorServer:
             or index >= task.request.n - task.failed_images
         ):
             raise OssError(404, "NoSuchKey", "The specified key does not exist.")
+        self._tasks.count_download(task_id, self.clock())
         r = task.request
         return render_png(r.prompt, r.seed + index, r.width, r.height, r.watermark, r.references)

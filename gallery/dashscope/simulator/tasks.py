@@ -100,11 +100,18 @@ class TaskBook:
             self._submits_by_key: Counter[str] = Counter()
             self._rejected: Counter[str] = Counter()
             self._gets_by_task: Counter[str] = Counter()
+            self._last_get: dict[str, float] = {}
+            self._first_download: dict[str, float] = {}
             self._max_concurrent = 0
 
-    def count_poll(self, task_id: str) -> None:
+    def count_poll(self, task_id: str, now: float) -> None:
         with self._lock:
             self._gets_by_task[task_id] += 1
+            self._last_get[task_id] = now
+
+    def count_download(self, task_id: str, now: float) -> None:
+        with self._lock:
+            self._first_download.setdefault(task_id, now)
 
     def count_rejected(self, code: str) -> None:
         with self._lock:
@@ -219,6 +226,10 @@ class TaskBook:
                     "submitted_at": t.submitted_at,
                     "started_at": t.scheduled_at(now),
                     "ended_at": t.ended_at(now),
+                    # The query that found it ended, once nobody asks again: a benchmark's
+                    # "task end -> seen done".
+                    "last_queried_at": self._last_get.get(t.task_id),
+                    "first_downloaded_at": self._first_download.get(t.task_id),
                 }
                 for t in self._tasks.values()
             }
