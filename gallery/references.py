@@ -70,8 +70,8 @@ def resolve(user, token: str) -> Pick | None:
         if not default_storage.exists(name):
             return None
         return Pick(token, name, reverse("gallery:pending_reference", args=[match["upload"]]))
-    visible = Generation.objects.visible_to(user).filter(pk=int(match["pk"]))
     pk, index = int(match["pk"]), int(match["index"])
+    visible = Generation.objects.visible_to(user).filter(pk=pk)
     if match["kind"] == "g":
         image = (
             GeneratedImage.objects.filter(generation__in=visible, index=index)
@@ -85,7 +85,7 @@ def resolve(user, token: str) -> Pick | None:
     reference = ReferenceImage.objects.filter(generation__in=visible, index=index).first()
     if reference is None:
         return None
-    url = reverse("gallery:reference", args=[pk, index])
+    url = reverse("gallery:reference_thumbnail", args=[pk, index])
     return Pick(token, reference.image.name, url, source=reference.source)
 
 

@@ -9,6 +9,7 @@ checks the two agree.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -193,42 +194,35 @@ WAN27_TAKES = frozenset(
 # One 2026 copy caps the 2.1 and 2.2 prompts at 500 characters, others at 800: the stricter.
 SIDES_512_1440 = EachSide(512, 1440)
 
+WAN27 = Model(
+    "wan2.7-image",
+    "Wan 2.7 Image",
+    NEW,
+    5000,
+    PixelsAndAspect(768, 2048, aspect=8),
+    "2K",
+    _cny("0.20", "0.220177"),
+    _served("wan2.7-image", "wan2.7-image"),
+    WAN27_TAKES,
+    named_sizes=("1K", "2K"),
+    reference_images_max=9,
+    set_n_max=12,
+    concurrency=5,
+    submit_rate=5.0,
+)
+
 MODELS = {
     model.name: model
     for model in [
-        Model(
-            "wan2.7-image",
-            "Wan 2.7 Image",
-            NEW,
-            5000,
-            PixelsAndAspect(768, 2048, aspect=8),
-            "2K",
-            _cny("0.20", "0.220177"),
-            _served("wan2.7-image", "wan2.7-image"),
-            WAN27_TAKES,
-            named_sizes=("1K", "2K"),
-            reference_images_max=9,
-            set_n_max=12,
-            concurrency=5,
-            submit_rate=5.0,
-        ),
-        Model(
-            "wan2.7-image-pro",
-            "Wan 2.7 Image Pro",
-            NEW,
-            5000,
-            PixelsAndAspect(768, 2048, aspect=8),
-            "2K",
-            _cny("0.50", "0.562065"),
-            _served("wan2.7-image-pro", "wan2.7-image-pro"),
-            WAN27_TAKES,
-            named_sizes=("1K", "2K"),
+        WAN27,
+        dataclasses.replace(  # the same, larger from text alone
+            WAN27,
+            name="wan2.7-image-pro",
+            label="Wan 2.7 Image Pro",
+            prices=_cny("0.50", "0.562065"),
+            names=_served("wan2.7-image-pro", "wan2.7-image-pro"),
             named_sizes_without_images=("4K",),
-            set_n_max=12,
             size_rule_without_images=PixelsAndAspect(768, 4096, aspect=8),
-            reference_images_max=9,
-            concurrency=5,
-            submit_rate=5.0,
         ),
         Model(
             "wan2.6-t2i",
@@ -363,7 +357,6 @@ SIZE_PRESETS = [
     (1728, 972),
     (972, 1728),
 ]
-N_MAX = max(model.n_max for model in MODELS.values())
 
 
 # What this installation uses: its key's region, and DashScope's limits unless overridden.
