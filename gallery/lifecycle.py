@@ -33,7 +33,7 @@ from .dashscope.client import (
 from .dashscope.errors import DashScopeError, ErrorCode
 from .models import Generation
 from .pacing import PollSchedule, backoff
-from .reconciliation import LISTING_DELAY, Finding
+from .reconciliation import Finding
 
 log = logging.getLogger(__name__)
 Status = Generation.Status
@@ -47,7 +47,6 @@ DUE_FIELDS = {
     Status.DOWNLOADING: "store_claimed_until",
 }
 MAX_SUBMIT_RETRIES = 8  # for server errors; throttling is retried until GENERATION_MAX_AGE
-RECHECK_UNDECIDED = timedelta(seconds=5)  # until the tasks that hide the answer finish
 STORE_RETRY_AFTER = timedelta(seconds=30)  # after a passing network problem; links last 24 h
 WATCHED = Generation.WATCHED
 
@@ -135,7 +134,8 @@ def submit_answered(record: Generation, outcome: SubmittedTask | DashScopeError)
         # DashScope may have the task (and bill it): never resend blindly; the sweep looks
         # for it in DashScope's task list first.
         log.warning("generation %s: submit outcome unknown (%s)", record.pk, outcome.code)
-        _move(record, Status.SUBMITTING, reconcile_at=now + LISTING_DELAY)
+        delay = timedelta(seconds=settings.DASHSCOPE_LISTING_DELAY_SECONDS)
+        _move(record, Status.SUBMITTING, reconcile_at=now + delay)
     elif outcome.retryable and (
         outcome.status == 429 or record.submit_attempts < MAX_SUBMIT_RETRIES
     ):
@@ -175,7 +175,8 @@ def reconciled(record: Generation, outcome: Finding | DashScopeError) -> None:
             "DashScope's task list never showed whether it arrived.",
         )
     else:  # the list could not tell yet, or could not be read
-        _move(record, Status.SUBMITTING, reconcile_at=now + RECHECK_UNDECIDED)
+        recheck = timedelta(seconds=settings.DASHSCOPE_LISTING_RECHECK_SECONDS)
+        _move(record, Status.SUBMITTING, reconcile_at=now + recheck)
 
 
 # -- watching --------------------------------------------------------------------------------

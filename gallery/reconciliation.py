@@ -24,7 +24,6 @@ from .dashscope.catalog import MODELS
 from .dashscope.client import DashScopeClient, TaskStatus
 from .models import Generation
 
-LISTING_DELAY = timedelta(seconds=5)  # a new task may take a moment to appear in the list
 CLOCK_SKEW = timedelta(minutes=1)  # between this machine's clock and DashScope's
 
 

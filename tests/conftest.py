@@ -48,6 +48,11 @@ def test_settings(request, settings):
     if request.node.get_closest_marker("slow") and "page" not in request.fixturenames:
         return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Each test's client builds its own middleware; WhiteNoise would read all ~700 static
+    # files each time (50 ms a test). Autorefresh finds a file when it is asked for instead.
+    settings.WHITENOISE_AUTOREFRESH = True
+    # The simulator lists a task as soon as it has it: no need to wait DashScope's seconds.
+    settings.DASHSCOPE_LISTING_DELAY_SECONDS = settings.DASHSCOPE_LISTING_RECHECK_SECONDS = 0.5
 
 
 @pytest.fixture(scope="session", autouse=True)

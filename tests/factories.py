@@ -67,6 +67,14 @@ def make_generation(owner, *, due_at=None, **fields):
 _FROM_THE_GENERATION = object()
 
 
+@functools.cache
+def drawn_png(prompt: str, seed: int, width: int, height: int) -> bytes:
+    """The PNG the simulator draws for these (drawn once: tests store the same ones often)."""
+    from gallery.dashscope.simulator.images import render_png
+
+    return render_png(prompt, seed, width, height)
+
+
 def store_image(
     generation,
     index: int = 0,
@@ -81,12 +89,11 @@ def store_image(
     real PNG drawn as the simulator draws it, unless `data` is given; `name` is its file name,
     `<index>.png` by default) and a thumbnail. The test needs `media_root`. Its seed is the
     generation's plus `index`, as DashScope numbers them, unless `seed` is given."""
-    from gallery.dashscope.simulator.images import render_png
     from gallery.models import GeneratedImage
 
     if seed is _FROM_THE_GENERATION:
         seed = generation.seed + index if generation.seed is not None else None
-    data = data or render_png(generation.prompt, seed or 0, width, height)
+    data = data or drawn_png(generation.prompt, seed or 0, width, height)
     image = GeneratedImage(
         generation=generation, index=index, width=width, height=height, bytes=len(data), seed=seed
     )

@@ -144,13 +144,14 @@ def test_a_lost_wan27_submit_is_adopted_as_the_one_task_of_its_model_nobody_owns
 
 
 def test_two_wan27_tasks_nobody_owns_cannot_be_told_apart_so_neither_is_taken_nor_resent(
-    dashscope, user, client
+    dashscope, user, client, settings
 ):
     generation = lost_submit(user, model="wan2.7-image")
     outside = client.submit(ImageRequest(model="wan2.7-image", prompt="made outside wanxweb"))
     client.submit(generation.image_request())
 
-    run_dispatcher(seconds=8)  # past LISTING_DELAY: the list is read, and read again
+    # Past the listing delay: the list is read, and read again, and again.
+    run_dispatcher(seconds=4 * settings.DASHSCOPE_LISTING_DELAY_SECONDS)
 
     generation.refresh_from_db()
     assert (generation.status, generation.task_id) == (Status.SUBMITTING, "")

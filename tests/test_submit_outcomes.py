@@ -95,7 +95,10 @@ def test_throttling_is_sent_again_however_many_tries_it_took(user):
     assert generation.retry_at > before
 
 
-def test_a_submit_whose_answer_was_lost_waits_until_a_new_task_would_show_in_the_list(user):
+def test_a_submit_whose_answer_was_lost_waits_until_a_new_task_would_show_in_the_list(
+    user, settings
+):
+    settings.DASHSCOPE_LISTING_DELAY_SECONDS = 5
     # A gateway error: DashScope may have made (and will bill) the task.
     generation = sending(user)
     before = timezone.now()
@@ -105,6 +108,7 @@ def test_a_submit_whose_answer_was_lost_waits_until_a_new_task_would_show_in_the
     generation.refresh_from_db()
     assert generation.status == Status.SUBMITTING and not generation.error_code
     assert generation.reconcile_at >= before + timedelta(seconds=5)
+    assert generation.reconcile_at < timezone.now() + timedelta(seconds=5)
 
 
 def test_a_record_the_task_list_has_not_settled_yet_is_looked_for_again_later(user):

@@ -300,6 +300,11 @@ DASHSCOPE_BUCKET_HOSTS = [
 DASHSCOPE_RESULT_HOSTS = env.list("DASHSCOPE_RESULT_HOSTS", default=DASHSCOPE_BUCKET_HOSTS)
 DASHSCOPE_SIMULATED = env.bool("DASHSCOPE_SIMULATED", default=False)
 DASHSCOPE_TIMEOUT = env.float("DASHSCOPE_TIMEOUT", default=15.0)
+# After a submit's answer is lost, DashScope's task list is read this much later (a new task
+# may take a moment to appear in it: how long is not documented), and again this often while
+# tasks that could be the record's have not finished.
+DASHSCOPE_LISTING_DELAY_SECONDS = env.float("DASHSCOPE_LISTING_DELAY_SECONDS", default=5.0)
+DASHSCOPE_LISTING_RECHECK_SECONDS = env.float("DASHSCOPE_LISTING_RECHECK_SECONDS", default=5.0)
 
 
 def _per_model(name: str, cast: type) -> dict[str, int | float]:

@@ -1,5 +1,6 @@
 from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
-from .generations import GeneratedImage, Generation, GenerationQuerySet, ReferenceImage
+from .generations import Generation, GenerationQuerySet
+from .images import GeneratedImage, ReferenceImage
 from .lease import Lease
 from .outage import Outage
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from ..dashscope.catalog import MODELS, NAMED_SIZES
 from ..dashscope.client import TASK_LIFETIME, ImageRequest
 from ..dashscope.errors import ErrorCode, explain
 from .curation import Favourite, ReviewMark
+from .images import ReferenceImage
 from .keyset import KeysetQuerySet
 from .teams import Team
 
@@ -372,67 +372,3 @@ class Generation(models.Model):
             **{name: getattr(self, name) for name in self.REQUEST_FIELDS},
             images=tuple(reference.data_uri for reference in self.references.all()),
         )
-
-
-class GeneratedImage(models.Model):
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="images")
-    index = models.PositiveSmallIntegerField()
-    # Saved under generations/<id>/ by the download job (see downloads.py).
-    original = models.FileField(blank=True)
-    thumbnail = models.FileField(blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    bytes = models.PositiveIntegerField(null=True, blank=True)
-    seed = models.PositiveIntegerField(null=True, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
-
-    class Meta:
-        ordering = ["index"]
-        constraints = [
-            models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_index")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.generation_id}/{self.index}"
-
-    @property
-    def error_text(self) -> str:
-        return explain(self.error_code, self.error_message) if self.error_code else ""
-
-
-class ReferenceImage(models.Model):
-    """An image sent with a generation's prompt (wan2.7 edits, Qwen-Image references), as it
-    was sent: re-encoded to what the model takes. Numbered as the prompt refers to them
-    ("image 1" is index 0); as private as the generation."""
-
-    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="references")
-    index = models.PositiveSmallIntegerField()
-    image = models.FileField()  # under generations/<id>/references/
-    thumbnail = models.FileField()  # WebP, for cards and the form
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    # The stored image it was taken from, when picked from the gallery: its lineage.
-    source = models.ForeignKey(
-        GeneratedImage,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="used_as_reference",
-    )
-
-    class Meta:
-        ordering = ["index"]
-        constraints = [
-            models.UniqueConstraint(fields=["generation", "index"], name="one_reference_per_index")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.generation_id}/reference {self.index + 1}"
-
-    @property
-    def data_uri(self) -> str:
-        """As DashScope is sent it: inline, since our images are private (a JPEG, see
-        gallery/references.py)."""
-        with self.image.open("rb") as file:
-            return "data:image/jpeg;base64," + base64.b64encode(file.read()).decode()

@@ -1,5 +1,5 @@
-"""Every form people fill in, validated with the model's real limits. (A list page's filters
-are its query language: see listing.py.)"""
+"""The prompt form: the chosen model's fields, limits and defaults, redrawn through htmx when
+the model, the count or the references change."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ import unicodedata
 from decimal import Decimal
 
 from django import forms
-from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.urls import reverse
-from django.views.decorators.debug import sensitive_variables
 
-from . import references
-from .dashscope import catalog
-from .dashscope.catalog import (
+from .. import references
+from ..dashscope import catalog
+from ..dashscope.catalog import (
     EDITING_MODEL,
     MODELS,
     NAMED_SIZES,
@@ -29,10 +25,10 @@ from .dashscope.catalog import (
     Model,
     Param,
 )
-from .ids import parse_id
-from .models import Board, Comment, Generation, Invitation, Team
-from .permissions import boards_to_change, teams_to_create_in
-from .validators import plain_text
+from ..ids import parse_id
+from ..models import Generation, Team
+from ..permissions import teams_to_create_in
+from ..validators import plain_text
 
 CUSTOM_SIZE = "custom"
 SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is checked in clean()
@@ -46,8 +42,6 @@ def _visible(value: str) -> bool:
     """Whether anything in `value` shows: not only spaces and zero-width characters."""
     return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in value)
 
-
-# The prompt
 
 # The form's optional fields, each shown only for a model that takes it.
 PARAM_FIELDS = {str(param): param for param in Param}
@@ -391,84 +385,3 @@ def size_choices(
         + [(_size_value(w, h), f"{w}×{h}") for w, h in presets]
         + [(CUSTOM_SIZE, "Custom…")]
     )
-
-
-# Boards
-
-
-class BoardForm(forms.ModelForm):
-    """A new board: personal, or shared by one of the teams the user creates in."""
-
-    class Meta:
-        model = Board
-        fields = ["name", "team"]
-        labels = {"team": "Where"}
-
-    def __init__(self, user, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        self.fields["team"].queryset = teams_to_create_in(user)
-        self.fields["team"].empty_label = "Personal (only you)"
-
-    def save(self, commit: bool = True) -> Board:
-        # Either personal or the team's, never both (the table's check constraint agrees).
-        self.instance.owner = None if self.instance.team_id else self.user
-        return super().save(commit)
-
-
-class RenameBoardForm(forms.ModelForm):
-    class Meta:
-        model = Board
-        fields = ["name"]
-
-
-class AddToBoardForm(forms.Form):
-    board = forms.ModelChoiceField(queryset=Board.objects.none())
-
-    def __init__(self, user, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["board"].queryset = boards_to_change(user)
-
-
-# The team's review
-
-
-class CommentForm(forms.ModelForm):
-    class Meta:
-        model = Comment
-        fields = ["body"]
-        labels = {"body": "Comment"}
-        widgets = {"body": forms.Textarea(attrs={"rows": 3})}
-
-
-# Teams
-
-
-class TeamForm(forms.ModelForm):
-    class Meta:
-        model = Team
-        fields = ["name"]
-
-
-class InvitationForm(forms.Form):
-    role = forms.ChoiceField(choices=Invitation._meta.get_field("role").choices)
-
-
-class LimitedPasswordChangeForm(PasswordChangeForm):
-    """Django's, with the old password checked as a login is: wrong ones count towards the
-    same lockout (django-axes), and once locked even the right one is refused."""
-
-    def __init__(self, user, *args, request: HttpRequest, **kwargs) -> None:
-        self.request = request
-        super().__init__(user, *args, **kwargs)
-
-    @sensitive_variables("old_password")
-    def clean_old_password(self) -> str:
-        old_password = self.cleaned_data["old_password"]
-        # authenticate() is what axes watches; the lockout page replaces the answer once locked.
-        user = authenticate(self.request, username=self.user.get_username(), password=old_password)
-        if user is None:
-            raise forms.ValidationError(
-                self.error_messages["password_incorrect"], code="password_incorrect"
-            )
-        return old_password

@@ -1,0 +1,20 @@
+"""Every form people fill in, validated with the real limits (a list page's filters are its
+query language: see listing.py)."""
+
+from .accounts import InvitationForm, LimitedPasswordChangeForm, TeamForm
+from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
+from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
+
+__all__ = [
+    "CUSTOM_SIZE",
+    "REDRAWN_BY",
+    "AddToBoardForm",
+    "BoardForm",
+    "CommentForm",
+    "GenerationForm",
+    "InvitationForm",
+    "LimitedPasswordChangeForm",
+    "RenameBoardForm",
+    "TeamForm",
+    "size_choices",
+]

@@ -1,0 +1,41 @@
+"""Teams, invitations and one's password."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest
+from django.views.decorators.debug import sensitive_variables
+
+from ..models import Invitation, Team
+
+
+class TeamForm(forms.ModelForm):
+    class Meta:
+        model = Team
+        fields = ["name"]
+
+
+class InvitationForm(forms.Form):
+    role = forms.ChoiceField(choices=Invitation._meta.get_field("role").choices)
+
+
+class LimitedPasswordChangeForm(PasswordChangeForm):
+    """Django's, with the old password checked as a login is: wrong ones count towards the
+    same lockout (django-axes), and once locked even the right one is refused."""
+
+    def __init__(self, user, *args, request: HttpRequest, **kwargs) -> None:
+        self.request = request
+        super().__init__(user, *args, **kwargs)
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        # authenticate() is what axes watches; the lockout page replaces the answer once locked.
+        user = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if user is None:
+            raise forms.ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
+        return old_password
