@@ -213,7 +213,7 @@ def task_seen(
             started_at=state.scheduled_time,
             checks=checks,
             missed_checks=0,
-            poll_at=schedule.next_query_at(record, now, checks),
+            poll_at=schedule.next_query_at(record, now),
         )
     elif state.status == TaskStatus.SUCCEEDED:
         schedule.learn(record.model)

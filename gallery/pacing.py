@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from . import polling
 from .models import Generation
 
-WINDOW_TTL = 30.0  # seconds a model's expected task window is reused before it is learned again
+PLAN_TTL = 30.0  # seconds a model's query plan is reused before it is made again
 
 
 class RateLimiter:
@@ -45,29 +45,30 @@ class PollSchedule:
     """When to query a task next, from how long its model's recent tasks took."""
 
     def __init__(self) -> None:
-        self.windows: dict[str, tuple[float, tuple[float, float]]] = {}  # model -> (when, window)
+        self.plans: dict[str, tuple[float, polling.Plan]] = {}  # model -> (when made, plan)
 
     def first_query_after(self, model: str) -> float:
         """Seconds after submission of a new task's first query."""
-        return polling.next_query_at(0, 0, self._expected_window(model))
+        return self._plan(model).next_query_at(0)
 
-    def next_query_at(self, record: Generation, now: datetime, queries_done: int) -> datetime:
+    def next_query_at(self, record: Generation, now: datetime) -> datetime:
         elapsed = (now - record.submitted_at).total_seconds()
-        at = polling.next_query_at(elapsed, queries_done, self._expected_window(record.model))
-        return record.submitted_at + timedelta(seconds=at)
+        return record.submitted_at + timedelta(
+            seconds=self._plan(record.model).next_query_at(elapsed)
+        )
 
     def learn(self, model: str) -> None:
-        """A task of `model` just ended: let the next prediction include it."""
-        self.windows.pop(model, None)
+        """A task of `model` just ended: let the next plan include it."""
+        self.plans.pop(model, None)
 
-    def _expected_window(self, model: str) -> tuple[float, float]:
-        computed_at, window = self.windows.get(model, (0.0, (0.0, 0.0)))
-        if time.monotonic() - computed_at > WINDOW_TTL:
+    def _plan(self, model: str) -> polling.Plan:
+        made_at, plan = self.plans.get(model, (0.0, polling.Plan()))
+        if time.monotonic() - made_at > PLAN_TTL:
             recent = (
                 Generation.objects.filter(model=model, task_seconds__isnull=False)
                 .order_by("-finished_at")
                 .values_list("task_seconds", flat=True)[: polling.HISTORY]
             )
-            window = polling.expected_window(list(recent))
-            self.windows[model] = (time.monotonic(), window)
-        return window
+            plan = polling.plan(list(recent))
+            self.plans[model] = (time.monotonic(), plan)
+        return plan

@@ -1,23 +1,29 @@
-"""When to query a DashScope task next: soon after it is likely done, never more than the SDK.
+"""When to query a DashScope task next: soon after it is likely done, no more often than the SDK.
 
 The official SDK's `wait()` queries at once and then after 1, 1, 2, 2, 2, 4, 4, 4, 5, 5, …
 seconds. We learn from the model's recent tasks the window in which a new task is likely to
-end (from a little before the fastest to a little after the slowest), skip the queries that
-cannot find it done before that window, and spread the queries the SDK would have spent by the
-window's end evenly across it, the last at its end: with B queries over a window W seconds
-wide, a task that ends inside it is seen done at most W / B after. Whatever the prediction, the
-k-th query never comes before the SDK's k-th, so a task never costs more queries than the SDK
-would have spent on it.
+end (from a little before the fastest to a little after the slowest), spend no query before
+that window, and query evenly across it as often as the SDK's budget allows: the narrowest gap
+at which, on those recent tasks, we would have spent on average well under the queries `wait()`
+spent on them. A task slower than the window is queried on the SDK's own clock from then on, so
+it costs at most the window's few extra queries more than `wait()` would have.
 """
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import accumulate, count, islice
+from statistics import fmean
 
-POLL_INTERVAL = 0.5  # the shortest gap between two queries of one task
+POLL_INTERVAL = 0.5  # the gap between queries of a task outside its window
+SHORTEST_GAP = 0.2  # between two queries of one task, inside its window
 HISTORY = 20  # recent tasks of a model the prediction looks at
+# Of what `wait()` spent on the recent tasks, the share a plan may spend on them: the next
+# tasks are not exactly the last twenty, and the mean must hold for them.
+BUDGET_SHARE = 0.85
 
 
 def _sdk_sleeps():
@@ -32,6 +38,35 @@ SDK_QUERY_TIMES = [0.0, *accumulate(islice(_sdk_sleeps(), 2000))]
 def sdk_queries_until(seconds: float) -> int:
     """How many queries `wait()` spends on a task that finishes `seconds` after submission."""
     return bisect_right(SDK_QUERY_TIMES, seconds - 1e-9) + 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Seconds after submission: the window a new task of the model will most likely end in,
+    and the gap between its queries there."""
+
+    start: float = 0.0
+    end: float = 0.0
+    gap: float = POLL_INTERVAL
+
+    def queries_until(self, seconds: float) -> int:
+        """How many queries a task that finishes `seconds` after submission costs."""
+        elapsed, queries = 0.0, 0
+        while True:
+            elapsed = self.next_query_at(elapsed)
+            queries += 1
+            if elapsed >= seconds - 1e-9:
+                return queries
+
+    def next_query_at(self, elapsed: float) -> float:
+        """Seconds after submission at which to query the task next."""
+        if elapsed < self.start:
+            return min(self.start + self.gap, self.end)
+        if elapsed < self.end:
+            steps = math.floor((elapsed - self.start) / self.gap + 1e-9) + 1
+            return min(self.start + steps * self.gap, self.end)
+        # Slower than any recent task: the SDK's own pace.
+        return max(elapsed + POLL_INTERVAL, SDK_QUERY_TIMES[bisect_right(SDK_QUERY_TIMES, elapsed)])
 
 
 def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:
@@ -49,18 +84,24 @@ def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:
     return (max(0.0, fastest - margin), slowest + margin)
 
 
-def next_query_at(elapsed: float, queries_done: int, window: tuple[float, float]) -> float:
-    """Seconds after submission at which to query the task next."""
-    earliest, latest = window
-    if elapsed < latest:
-        # The queries the SDK would have made by the window's end, spread evenly over what is
-        # left of it: none at its very start, where a task is least likely to have ended.
-        budget = bisect_right(SDK_QUERY_TIMES, latest) - queries_done
-        start = max(elapsed, earliest)
-        at = start + (latest - start) / max(budget, 1)
-        if queries_done:
-            at = max(at, elapsed + POLL_INTERVAL)
-    else:  # slower than any recent task: fall back to the SDK's own pace
-        at = elapsed + POLL_INTERVAL
-    sdk_pace = SDK_QUERY_TIMES[min(queries_done, len(SDK_QUERY_TIMES) - 1)]
-    return max(at, sdk_pace)
+def plan(recent_durations: Sequence[float]) -> Plan:
+    """The plan for a new task, from how long the model's recent tasks took: the narrowest gap
+    (to 10 ms) at which those tasks would have cost on average no more than BUDGET_SHARE of
+    the queries `wait()` spent on them."""
+    if not recent_durations:
+        return Plan()  # nothing to go by: the SDK's pace
+    start, end = expected_window(recent_durations)
+    if end <= start:  # the recent tasks all took the same time: one query then
+        return Plan(start, end)
+    budget = BUDGET_SHARE * fmean(sdk_queries_until(seconds) for seconds in recent_durations)
+
+    def mean_cost(gap: float) -> float:  # every recent task ends inside the window
+        return fmean(max(1, math.ceil((s - start) / gap - 1e-9)) for s in recent_durations)
+
+    narrow, wide = SHORTEST_GAP, end - start  # the mean cost only falls as the gap widens
+    if mean_cost(narrow) <= budget:
+        return Plan(start, end, narrow)
+    while wide - narrow > 0.01:
+        middle = (narrow + wide) / 2
+        narrow, wide = (narrow, middle) if mean_cost(middle) <= budget else (middle, wide)
+    return Plan(start, end, wide)

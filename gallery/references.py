@@ -17,6 +17,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -27,6 +28,9 @@ from PIL import Image, ImageOps
 
 from .downloads import thumbnail_of
 from .models import GeneratedImage, Generation, ReferenceImage
+from .models.images import format_boxes
+
+__all__ = ["format_boxes"]  # beside parse_boxes, its inverse, for the views
 
 # What DashScope takes (dashscope-image-generation-api.md, "Image limits").
 FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "BMP": "BMP", "WEBP": "WebP"}
@@ -38,6 +42,8 @@ SENT_SIDE_MAX = 2048
 JPEG_QUALITY = 90
 PENDING = "references/pending"
 PENDING_DAYS = 1
+BOXES_MAX = 2  # per image (bbox_list)
+BOX = re.compile(r"\s*(\d{1,5})\s*,\s*(\d{1,5})\s*,\s*(\d{1,5})\s*,\s*(\d{1,5})\s*")
 TOKEN = re.compile(
     r"(?P<kind>[gr])(?P<pk>[0-9]{1,18})\.(?P<index>[0-9]{1,2})|u(?P<upload>[0-9a-f]{32})"
 )
@@ -57,6 +63,45 @@ class Pick:
         if self.source is None:
             return "An uploaded image"
         return f"Image {self.source.index + 1} of #{self.source.generation_id}"
+
+    @cached_property
+    def sent_size(self) -> tuple[int, int]:
+        """Its sides as DashScope gets it (what its boxes are measured in)."""
+        if self.needs_encoding and self.source.width:
+            return sent_sides(self.source.width, self.source.height)
+        with default_storage.open(self.name, "rb") as file, Image.open(file) as image:
+            return image.size
+
+
+def sent_sides(width: int, height: int) -> tuple[int, int]:
+    """An image's sides once scaled to be sent: SENT_SIDE_MAX at most on its long side."""
+    scale = min(1.0, SENT_SIDE_MAX / max(width, height))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def parse_boxes(text: str, size: tuple[int, int]) -> list[list[int]]:
+    """ "10,20,300,400; 50,60,70,80" as bbox_list takes it, checked against the image's sides;
+    ValidationError saying what is wrong."""
+    if not text.strip():
+        return []
+    boxes = []
+    for part in text.split(";"):
+        match = BOX.fullmatch(part)
+        if match is None:
+            raise ValidationError(
+                f"“{part.strip()}” is not a box: write its corners as x1,y1,x2,y2 in pixels."
+            )
+        x1, y1, x2, y2 = (int(side) for side in match.groups())
+        width, height = size
+        if not (x1 < x2 <= width and y1 < y2 <= height):
+            raise ValidationError(
+                f"{x1},{y1},{x2},{y2} does not fit the {width}×{height} image: it takes "
+                f"x1 < x2 ≤ {width} and y1 < y2 ≤ {height}."
+            )
+        boxes.append([x1, y1, x2, y2])
+    if len(boxes) > BOXES_MAX:
+        raise ValidationError(f"At most {BOXES_MAX} boxes an image; this has {len(boxes)}.")
+    return boxes
 
 
 def resolve(user, token: str) -> Pick | None:
@@ -135,7 +180,8 @@ def encoded(file, *, what: str) -> tuple[bytes, int, int]:
                     f"1:{ASPECT_MAX} and {ASPECT_MAX}:1."
                 )
             image = ImageOps.exif_transpose(image)  # as the camera held it
-            image.thumbnail((SENT_SIDE_MAX, SENT_SIDE_MAX))
+            if (sides := sent_sides(*image.size)) != image.size:
+                image = image.resize(sides, Image.Resampling.LANCZOS)
             flat = Image.new("RGB", image.size, "white")  # no alpha: PNG with alpha is refused
             flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
@@ -145,10 +191,11 @@ def encoded(file, *, what: str) -> tuple[bytes, int, int]:
     return out.getvalue(), *flat.size
 
 
-def attach(generation: Generation, picks: list[Pick]) -> None:
-    """Store `picks` as the generation's references, in order (inside the caller's
-    transaction, so the dispatcher never sees the generation without them)."""
-    for index, pick in enumerate(picks):
+def attach(generation: Generation, picks: list[Pick], boxes: list[list] | None = None) -> None:
+    """Store `picks` as the generation's references, in order, each with its `boxes` (inside
+    the caller's transaction, so the dispatcher never sees the generation without them)."""
+    boxes = boxes or [[] for _ in picks]
+    for index, (pick, its_boxes) in enumerate(zip(picks, boxes, strict=True)):
         with default_storage.open(pick.name, "rb") as file:
             if pick.needs_encoding:
                 data, width, height = encoded(file, what=str(pick))
@@ -157,7 +204,12 @@ def attach(generation: Generation, picks: list[Pick]) -> None:
                 with Image.open(io.BytesIO(data)) as image:
                     width, height = image.size
         reference = ReferenceImage(
-            generation=generation, index=index, width=width, height=height, source=pick.source
+            generation=generation,
+            index=index,
+            width=width,
+            height=height,
+            boxes=its_boxes,
+            source=pick.source,
         )
         folder = f"generations/{generation.pk}/references"
         reference.image.save(f"{folder}/{index}.jpg", ContentFile(data), save=False)
@@ -174,6 +226,11 @@ def tokens_of(generation: Generation) -> list[str]:
         f"r{generation.pk}.{index}"
         for index in generation.references.values_list("index", flat=True)
     ]
+
+
+def boxes_of(generation: Generation) -> list[list]:
+    """The boxes of each of the generation's references, in the order of `tokens_of`."""
+    return list(generation.references.values_list("boxes", flat=True))
 
 
 def purge_pending(now=None) -> int:

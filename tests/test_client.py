@@ -1,6 +1,7 @@
 """The DashScope client against the simulator, over real HTTP."""
 
 import base64
+import dataclasses
 import io
 import socket
 import time
@@ -10,7 +11,7 @@ import pytest
 import requests
 from PIL import Image
 
-from gallery.dashscope.catalog import MODELS, NAMED_SIZES
+from gallery.dashscope.catalog import MODELS, NAMED_SIZES, Region
 from gallery.dashscope.client import LIST_PAGE_SIZE, DashScopeClient, ImageRequest
 from gallery.dashscope.errors import DashScopeError, DashScopeUnavailable
 from gallery.dashscope.simulator.images import reference_boxes
@@ -262,6 +263,28 @@ def test_it_sends_reference_images_in_order_and_they_shape_the_picture(client):
     boxes = reference_boxes(*picture.size, 2)
     centre = [picture.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) for x0, y0, x1, y1 in boxes]
     assert [max(range(3), key=pixel.__getitem__) for pixel in centre] == [2, 0]  # blue, red
+
+
+def test_boxes_on_reference_images_are_sent_one_entry_per_image(client):
+    boxed = ImageRequest(
+        model="wan2.7-image",
+        prompt="a kite in the box of image 1",
+        size_name="1K",
+        images=(jpeg_uri(RED, (400, 300)), jpeg_uri(RED)),
+        bbox_list=([[10, 20, 200, 150], [0, 0, 400, 300]], []),
+    )
+    assert boxed.body(Region.BEIJING)["parameters"]["bbox_list"] == [
+        [[10, 20, 200, 150], [0, 0, 400, 300]],
+        [],
+    ]
+    assert wait_until_done(client, client.submit(boxed).task_id).status == "SUCCEEDED"
+
+    outside = dataclasses.replace(boxed, bbox_list=([[10, 20, 401, 150]], []))
+    with pytest.raises(DashScopeError) as refused:
+        client.submit(outside)
+    assert refused.value.code == "InvalidParameter"
+    unboxed = dataclasses.replace(boxed, bbox_list=([], []))
+    assert "bbox_list" not in unboxed.body(Region.BEIJING)["parameters"]
 
 
 def test_wan26_is_sent_its_negative_prompt(client, simulator):

@@ -39,6 +39,7 @@ class Param(StrEnum):
     THINKING_MODE = "thinking_mode"  # wan2.7: think the layout through first (slower)
     ENABLE_SEQUENTIAL = "enable_sequential"  # wan2.7: an image set of related images
     COLOR_PALETTE = "color_palette"  # wan2.7: 3–10 colours and their shares
+    BBOX_LIST = "bbox_list"  # wan2.7: up to 2 boxes on each reference image, to work in
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,14 @@ NEW = Protocol.IMAGE_GENERATION
 CLASSIC = frozenset({Param.NEGATIVE_PROMPT, Param.PROMPT_EXTEND, Param.WATERMARK, Param.SEED})
 # negative_prompt and prompt_extend are not documented for wan2.7: not offered.
 WAN27_TAKES = frozenset(
-    {Param.WATERMARK, Param.SEED, Param.THINKING_MODE, Param.ENABLE_SEQUENTIAL, Param.COLOR_PALETTE}
+    {
+        Param.WATERMARK,
+        Param.SEED,
+        Param.THINKING_MODE,
+        Param.ENABLE_SEQUENTIAL,
+        Param.COLOR_PALETTE,
+        Param.BBOX_LIST,
+    }
 )
 # One 2026 copy caps the 2.1 and 2.2 prompts at 500 characters, others at 800: the stricter.
 SIDES_512_1440 = EachSide(512, 1440)

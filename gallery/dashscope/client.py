@@ -66,6 +66,8 @@ class ImageRequest:
     color_palette: list = field(default_factory=list)
     # Reference images as data: URIs, "image 1" first (not in the repr: megabytes).
     images: tuple[str, ...] = field(default=(), repr=False)
+    # Per image, its boxes [[x1, y1, x2, y2], …] in its pixels ([] for none).
+    bbox_list: tuple[list, ...] = ()
 
     @property
     def size(self) -> str:
@@ -84,6 +86,7 @@ class ImageRequest:
             ),
             Param.ENABLE_SEQUENTIAL: True if self.enable_sequential else None,
             Param.COLOR_PALETTE: self.color_palette or None,
+            Param.BBOX_LIST: list(self.bbox_list) if any(self.bbox_list) else None,
         }
         parameters = {"size": self.size, "n": self.n} | {
             str(param): value

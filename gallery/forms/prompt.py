@@ -43,8 +43,9 @@ def _visible(value: str) -> bool:
     return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in value)
 
 
-# The form's optional fields, each shown only for a model that takes it.
-PARAM_FIELDS = {str(param): param for param in Param}
+# The form's optional fields, each shown only for a model that takes it (a reference image's
+# boxes are written beside it).
+PARAM_FIELDS = {str(param): param for param in Param if param is not Param.BBOX_LIST}
 # A change of these redraws the form (htmx): another model's fields, the cost of another
 # count, an upload checked and shown, a reference removed.
 PALETTE_ENTRY = re.compile(r"(?P<hex>#[0-9A-Fa-f]{6})\s+(?P<share>[0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%")
@@ -168,10 +169,14 @@ class GenerationForm(forms.ModelForm):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        tokens = (
-            self.data.getlist("references") if self.is_bound else self.initial.get("references", [])
-        )
+        if self.is_bound:
+            tokens, box_texts = self.data.getlist("references"), self.data.getlist("boxes")
+        else:
+            tokens, box_texts = self.initial.get("references", []), self.initial.get("boxes", [])
         self.reference_picks = references.resolve_all(user, tokens)
+        # What was written in each pick's boxes input, by token (uploads have none yet).
+        self.box_texts = dict(zip(tokens, box_texts, strict=False))
+        self.reference_boxes: list[list] = []
         self.upload_refusals: list[str] = []
         self.fields["team"].queryset = teams_to_create_in(user)
         self.offered = catalog.offered()  # and their limits, in a table below the form
@@ -213,6 +218,10 @@ class GenerationForm(forms.ModelForm):
             "hx-swap": "outerHTML",
             "hx-encoding": "multipart/form-data",  # the files chosen go with it
             "hx-disabled-elt": "#prompt-form button[type=submit]",  # no Generate meanwhile
+            # A second change before the first redraw is back (a model, then a file) sends
+            # the whole form again in its place: the first answer would replace the form the
+            # second one's answer is meant for, and the file chosen would be lost.
+            "hx-sync": "closest form:replace",
         }
         for name in REDRAWN_BY:
             if name in self.fields:
@@ -286,8 +295,30 @@ class GenerationForm(forms.ModelForm):
             raise ValidationError(self.upload_refusals)
         return []
 
+    @property
+    def takes_boxes(self) -> bool:
+        return Param.BBOX_LIST in self.spec.takes
+
+    @property
+    def picks_with_boxes(self) -> list[tuple[references.Pick, str]]:
+        """Each pick with what is written in its boxes input, for the template."""
+        return [(pick, self.box_texts.get(pick.token, "")) for pick in self.reference_picks]
+
+    def _clean_boxes(self) -> None:
+        """Each pick's boxes as bbox_list takes them; a mistake is said at the references."""
+        self.reference_boxes = []
+        for number, (pick, text) in enumerate(self.picks_with_boxes, start=1):
+            try:
+                boxes = references.parse_boxes(text, pick.sent_size) if self.takes_boxes else []
+            except ValidationError as mistake:
+                field = "reference_uploads" if "reference_uploads" in self.fields else None
+                self.add_error(field, f"Image {number}: {mistake.messages[0]}")
+                boxes = []
+            self.reference_boxes.append(boxes)
+
     def clean(self) -> dict:
         data = super().clean()
+        self._clean_boxes()
         count, most = len(self.reference_picks), self.spec.reference_images_max
         if "reference_uploads" not in self.fields:  # sent anyway (a model changed without JS)
             count += len(self.files.getlist("reference_uploads"))
@@ -338,7 +369,7 @@ class GenerationForm(forms.ModelForm):
     def save(self, commit: bool = True) -> Generation:
         with transaction.atomic():  # the dispatcher never sees it without its references
             generation = super().save()
-            references.attach(generation, self.reference_picks)
+            references.attach(generation, self.reference_picks, self.reference_boxes)
         return generation
 
     @classmethod
@@ -348,6 +379,8 @@ class GenerationForm(forms.ModelForm):
         the files just added checked and kept, the reference to add added and the one to
         remove gone."""
         removed = data.get("remove_reference")
+        written = zip(data.getlist("references"), data.getlist("boxes"), strict=False)
+        boxes = {token: text for token, text in written if token != removed}
         tokens = [token for token in data.getlist("references") if token != removed]
         model = data.get("model")
         if data.get("add_reference"):
@@ -356,7 +389,13 @@ class GenerationForm(forms.ModelForm):
                 model = EDITING_MODEL  # as "Use as reference" from another page does
         image_set = bool(data.get("enable_sequential"))
         form = cls(
-            user, initial={"model": model, "references": tokens, "enable_sequential": image_set}
+            user,
+            initial={
+                "model": model,
+                "references": tokens,
+                "boxes": [boxes.get(token, "") for token in tokens],
+                "enable_sequential": image_set,
+            },
         )
         form.take_uploads(files.getlist("reference_uploads"))
         spec, drawn_for = form.spec, MODELS.get(data.get("drawn_for", ""))

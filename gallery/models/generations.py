@@ -368,7 +368,9 @@ class Generation(models.Model):
         )
 
     def image_request(self) -> ImageRequest:
+        references = list(self.references.all())
         return ImageRequest(
             **{name: getattr(self, name) for name in self.REQUEST_FIELDS},
-            images=tuple(reference.data_uri for reference in self.references.all()),
+            images=tuple(reference.data_uri for reference in references),
+            bbox_list=tuple(reference.boxes for reference in references),
         )

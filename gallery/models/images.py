@@ -10,6 +10,11 @@ from django.db import models
 from ..dashscope.errors import explain
 
 
+def format_boxes(boxes: list) -> str:
+    """[[10, 20, 300, 400], …] as people write them on the form: "10,20,300,400; …"."""
+    return "; ".join(",".join(str(side) for side in box) for box in boxes)
+
+
 class GeneratedImage(models.Model):
     generation = models.ForeignKey(
         "gallery.Generation", on_delete=models.CASCADE, related_name="images"
@@ -52,6 +57,8 @@ class ReferenceImage(models.Model):
     thumbnail = models.FileField()  # WebP, for cards and the form
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    # Where in it the model is to work: up to 2 boxes [x1, y1, x2, y2] in its pixels (wan2.7).
+    boxes = models.JSONField(default=list, blank=True)
     # The stored image it was taken from, when picked from the gallery: its lineage.
     source = models.ForeignKey(
         GeneratedImage,
@@ -69,6 +76,10 @@ class ReferenceImage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.generation_id}/reference {self.index + 1}"
+
+    @property
+    def boxes_text(self) -> str:
+        return format_boxes(self.boxes)
 
     @property
     def data_uri(self) -> str:

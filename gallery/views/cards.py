@@ -81,6 +81,6 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
             again = generation.copy()
             again.save()
             picks = references.resolve_all(request.user, references.tokens_of(generation))
-            references.attach(again, picks)
+            references.attach(again, picks, references.boxes_of(generation))
         tasks.kick()
     return redirect("gallery:home")

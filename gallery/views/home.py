@@ -82,6 +82,7 @@ def _remix(request: HttpRequest) -> dict:
         "seed": parent.seed if request.GET.get("same_seed") == "1" else None,
         "remix": parent.pk,
         "references": references.tokens_of(parent),
+        "boxes": [references.format_boxes(boxes) for boxes in references.boxes_of(parent)],
     }
 
 

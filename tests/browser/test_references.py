@@ -1,6 +1,6 @@
 """Editing with reference images in a browser, at a phone's width and a desktop's: choose
 wan2.7-image, take one reference from the gallery and upload another, see the result with its
-references on its card, remix it with them."""
+references (and a box drawn on one) on its card, remix it with them."""
 
 import re
 
@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..factories import finished_generation, store_image
+from ..factories import finished_generation, make_generation, store_image
 
 PIPELINE_TIMEOUT = 30_000
 
@@ -48,6 +48,7 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     form.locator("input[name=reference_uploads]").set_input_files(str(sea))
     expect(form.locator(".reference-list li")).to_have_count(2)
     expect(form.locator(".reference-list li").nth(1)).to_contain_text("image 2")
+    form.locator(".reference-list li").nth(1).get_by_label("Boxes").fill("0,200,600,400")
     form.get_by_label("Size").select_option("1K")
     form.get_by_role("button", name="Generate").click()
 
@@ -58,6 +59,7 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     strip = card.locator(".reference-strip li")
     expect(strip).to_have_count(2)
     expect(strip.nth(0)).to_contain_text("image 1")
+    expect(strip.nth(1)).to_contain_text("0,200,600,400")
     expect(card.locator(".images img")).to_have_count(1)
 
     card.get_by_role("link", name="Remix").click()
@@ -65,3 +67,23 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(
         re.compile("the boat of image 1")
     )
+    expect(
+        page.locator("#prompt-form .reference-list li").nth(1).get_by_label("Boxes")
+    ).to_have_value("0,200,600,400")
+
+
+def test_a_file_chosen_while_the_form_redraws_for_a_model_is_kept(
+    alice_page: Page, user, media_root, tmp_path
+):
+    """Each change redraws the form; a file chosen before the model's redraw is back must
+    not be lost when that redraw lands."""
+    make_generation(user, model="wan2.7-image", size_name="1K")  # the form opens on it
+    page = alice_page
+    page.reload()
+    form = page.locator("#prompt-form")
+    sea = tmp_path / "sea.png"
+    Image.new("RGB", (600, 400), (20, 60, 200)).save(sea)
+    form.get_by_label("Model").select_option("wan2.7-image-pro")
+    form.locator("input[name=reference_uploads]").set_input_files(str(sea))
+    expect(page.locator("#prompt-form .reference-list li")).to_have_count(1)
+    expect(page.locator("#prompt-form").get_by_label("Model")).to_have_value("wan2.7-image-pro")

@@ -1,6 +1,7 @@
 """Reference images on the prompt form: picked from the gallery or uploaded, checked as
 DashScope checks them with a clear error at the field, kept through a redraw or a refusal
-elsewhere, stored with the generation in order, carried over by remix and retry, in the ZIP."""
+elsewhere, stored with the generation in order, carried over by remix and retry, in the ZIP;
+with boxes (wan2.7's bbox_list) written beside each in the pixels of the image as it is sent."""
 
 import io
 import json
@@ -187,3 +188,100 @@ def test_the_detail_page_says_where_each_reference_came_from(logged_in, user, ot
     assert f'image 1: image 1 of <a href="/g/{earlier.pk}/">#{earlier.pk}</a>' in body
     assert "image 2: uploaded" in body
     assert f'src="/g/{edit.pk}/references/1/thumbnail/"' in body
+
+
+# Boxes on reference images
+
+
+def redraw_by(field: str) -> dict:
+    return {"HX-Request": "true", "HX-Trigger-Name": field}
+
+
+def boxes_in(body: str) -> list[str]:
+    return re.findall(r'name="boxes" value="([^"]*)"', body)
+
+
+def test_boxes_written_beside_each_reference_are_sent_one_entry_per_image(logged_in, user):
+    earlier = stored_picture(user)  # 512×512, sent as it is
+    tokens = [f"g{earlier.pk}.0", references.accept_upload(user, picture())]
+
+    response = logged_in.post(
+        "/", {**EDIT, "references": tokens, "boxes": ["", " 10, 20,300 ,200;0,0,600,400 "]}
+    )
+
+    assert response.status_code == 302
+    edit = Generation.objects.exclude(pk=earlier.pk).get()
+    assert [r.boxes for r in edit.references.all()] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
+    parameters = edit.image_request().body(Region.BEIJING)["parameters"]
+    assert parameters["bbox_list"] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
+    card = logged_in.get(f"/g/{edit.pk}/card/").content.decode()
+    assert "10,20,300,200; 0,0,600,400" in card
+
+
+def test_each_reference_says_the_pixels_its_boxes_are_measured_in(logged_in, user):
+    large = stored_picture(user)
+    large.images.update(width=4096, height=2048)  # sent at 2048 × 1024
+    response = logged_in.get(f"/?reference=g{large.pk}.0")
+    assert "in its 2048×1024 px" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        ("10,20,300", "“10,20,300” is not a box: write its corners as x1,y1,x2,y2 in pixels."),
+        ("10,20,601,200", "10,20,601,200 does not fit the 600×400 image: it takes x1 < x2 ≤ 600"),
+        ("300,20,10,200", "300,20,10,200 does not fit the 600×400 image: it takes x1 < x2"),
+        ("0,0,9,9; 1,1,9,9; 2,2,9,9", "At most 2 boxes an image; this has 3."),
+    ],
+)
+def test_a_wrong_box_is_refused_at_the_references_and_nothing_is_lost(
+    logged_in, user, written, words
+):
+    token = references.accept_upload(user, picture())
+    response = logged_in.post("/", {**EDIT, "references": [token], "boxes": [written]})
+    body = response.content.decode()
+    assert response.status_code == 200 and not Generation.objects.exists()
+    assert f"Image 1: {words}" in body
+    assert tokens_in(body) == [token] and boxes_in(body) == [written]
+
+
+def test_a_redraw_keeps_each_references_boxes_and_removing_one_takes_its_boxes(logged_in, user):
+    tokens = [references.accept_upload(user, picture()) for _ in range(2)]
+    data = {**EDIT, "references": tokens, "boxes": ["1,1,50,50", "2,2,60,60"]}
+
+    redrawn = logged_in.post("/", {**data, "n": "2"}, headers=redraw_by("n"))
+    assert boxes_in(redrawn.content.decode()) == ["1,1,50,50", "2,2,60,60"]
+
+    removed = logged_in.post(
+        "/", {**data, "remove_reference": tokens[0]}, headers=redraw_by("remove_reference")
+    )
+    body = removed.content.decode()
+    assert tokens_in(body) == tokens[1:] and boxes_in(body) == ["2,2,60,60"]
+
+
+def test_a_model_without_boxes_keeps_them_unseen_for_the_way_back(logged_in, user):
+    token = references.accept_upload(user, picture())
+    data = {**EDIT, "references": [token], "boxes": ["1,1,50,50"], "drawn_for": EDIT["model"]}
+    qwen = logged_in.post(
+        "/", {**data, "model": "qwen-image-3.0"}, headers=redraw_by("model")
+    ).content.decode()
+    assert not Generation.objects.exists()
+    assert '<input type="hidden" name="boxes" value="1,1,50,50">' in qwen
+    assert "Boxes" not in qwen
+
+
+def test_remix_and_retry_carry_the_boxes_over(logged_in, user):
+    logged_in.post(
+        "/",
+        {**EDIT, "reference_uploads": [picture(), picture()]},
+    )
+    edit = Generation.objects.get()
+    edit.references.filter(index=1).update(boxes=[[5, 6, 70, 80]])
+
+    remix = logged_in.get(f"/?remix={edit.pk}").content.decode()
+    assert boxes_in(remix) == ["", "5,6,70,80"]
+
+    Generation.objects.filter(pk=edit.pk).update(status=Generation.Status.FAILED)
+    logged_in.post(f"/g/{edit.pk}/retry/")
+    again = Generation.objects.exclude(pk=edit.pk).get()
+    assert [r.boxes for r in again.references.all()] == [[], [[5, 6, 70, 80]]]
