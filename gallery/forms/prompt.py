@@ -31,6 +31,7 @@ from ..permissions import teams_to_create_in
 from ..validators import plain_text
 
 CUSTOM_SIZE = "custom"
+SET_IN_CLEAN = ("width", "height", "size_name")
 SIDE_LIMIT = 4096  # a sanity bound for the inputs; the model's own rule is checked in clean()
 
 
@@ -152,17 +153,9 @@ class GenerationForm(forms.ModelForm):
 
     class Meta:
         model = Generation
+        # What is sent to DashScope, but the sides, which clean() sets from the size chosen.
         fields = [
-            "model",
-            "prompt",
-            "negative_prompt",
-            "n",
-            "seed",
-            "prompt_extend",
-            "watermark",
-            "thinking_mode",
-            "enable_sequential",
-            "color_palette",
+            *(name for name in Generation.REQUEST_FIELDS if name not in SET_IN_CLEAN),
             "team",
         ]
 

@@ -3,6 +3,7 @@ DashScope checks them with a clear error at the field, kept through a redraw or 
 elsewhere, stored with the generation in order, carried over by remix and retry, in the ZIP;
 with boxes (wan2.7's bbox_list) written beside each in the pixels of the image as it is sent."""
 
+import html
 import io
 import json
 import re
@@ -241,7 +242,7 @@ def test_a_wrong_box_is_refused_at_the_references_and_nothing_is_lost(
     response = logged_in.post("/", {**EDIT, "references": [token], "boxes": [written]})
     body = response.content.decode()
     assert response.status_code == 200 and not Generation.objects.exists()
-    assert f"Image 1: {words}" in body
+    assert f"Image 1: {words}" in html.unescape(body)
     assert tokens_in(body) == [token] and boxes_in(body) == [written]
 
 
