@@ -215,8 +215,8 @@ def test_boxes_written_beside_each_reference_are_sent_one_entry_per_image(logged
     assert [r.boxes for r in edit.references.all()] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
     parameters = edit.image_request().body(Region.BEIJING)["parameters"]
     assert parameters["bbox_list"] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
-    card = logged_in.get(f"/g/{edit.pk}/card/").content.decode()
-    assert "10,20,300,200; 0,0,600,400" in card
+    for page in (f"/g/{edit.pk}/card/", f"/g/{edit.pk}/"):  # the card, the detail page
+        assert "10,20,300,200; 0,0,600,400" in logged_in.get(page).content.decode()
 
 
 def test_each_reference_says_the_pixels_its_boxes_are_measured_in(logged_in, user):
