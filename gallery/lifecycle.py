@@ -111,6 +111,9 @@ def task_created(record: Generation, task: SubmittedTask, first_query_after: flo
     sent = Q(status=Status.SUBMITTING) | Q(
         status=Status.FAILED, error_code=ErrorCode.SUBMIT_OUTCOME_UNKNOWN
     )
+    # The query plan counts from here, as DashScope's task times count from its acceptance:
+    # the POST's own time (and any wait for a thread to send it) would move every query early.
+    accepted = timezone.now() if record.status == Status.SUBMITTING else record.submitted_at
     changes = _changes(
         {
             "status": Status.PENDING,
@@ -119,7 +122,8 @@ def task_created(record: Generation, task: SubmittedTask, first_query_after: flo
             "error_code": "",
             "error_message": "",
             "completed_at": None,
-            "poll_at": record.submitted_at + timedelta(seconds=first_query_after),
+            "submitted_at": accepted,
+            "poll_at": accepted + timedelta(seconds=first_query_after),
         }
     )
     return bool(Generation.objects.filter(sent, pk=record.pk, task_id="").update(**changes))

@@ -52,6 +52,7 @@ def reference_manifest(reference: ReferenceImage) -> dict:
         "width": reference.width,
         "height": reference.height,
         "file": reference_name(reference),
+        "boxes": reference.boxes,
     }
 
 

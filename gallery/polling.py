@@ -65,8 +65,10 @@ class Plan:
         if elapsed < self.end:
             steps = math.floor((elapsed - self.start) / self.gap + 1e-9) + 1
             return min(self.start + steps * self.gap, self.end)
-        # Slower than any recent task: the SDK's own pace.
-        return max(elapsed + POLL_INTERVAL, SDK_QUERY_TIMES[bisect_right(SDK_QUERY_TIMES, elapsed)])
+        # Slower than any recent task: the SDK's own pace (past its table, every 5 s).
+        following = bisect_right(SDK_QUERY_TIMES, elapsed)
+        sdk_next = SDK_QUERY_TIMES[following] if following < len(SDK_QUERY_TIMES) else elapsed + 5
+        return max(elapsed + POLL_INTERVAL, sdk_next)
 
 
 def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:
@@ -91,8 +93,8 @@ def plan(recent_durations: Sequence[float]) -> Plan:
     if not recent_durations:
         return Plan()  # nothing to go by: the SDK's pace
     start, end = expected_window(recent_durations)
-    if end <= start:  # the recent tasks all took the same time: one query then
-        return Plan(start, end)
+    if end - start <= SHORTEST_GAP:  # too narrow to query twice in: once, at its end
+        return Plan(start, end, SHORTEST_GAP)
     budget = BUDGET_SHARE * fmean(sdk_queries_until(seconds) for seconds in recent_durations)
 
     def mean_cost(gap: float) -> float:  # every recent task ends inside the window

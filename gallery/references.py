@@ -70,7 +70,7 @@ class Pick:
         if self.needs_encoding and self.source.width:
             return sent_sides(self.source.width, self.source.height)
         with default_storage.open(self.name, "rb") as file, Image.open(file) as image:
-            return image.size
+            return sent_sides(*image.size) if self.needs_encoding else image.size
 
 
 def sent_sides(width: int, height: int) -> tuple[int, int]:
@@ -85,7 +85,7 @@ def parse_boxes(text: str, size: tuple[int, int]) -> list[list[int]]:
     if not text.strip():
         return []
     boxes = []
-    for part in text.split(";"):
+    for part in filter(str.strip, text.split(";")):  # a trailing or doubled ";" is no box
         match = BOX.fullmatch(part)
         if match is None:
             raise ValidationError(
@@ -220,17 +220,13 @@ def attach(generation: Generation, picks: list[Pick], boxes: list[list] | None =
             default_storage.delete(pick.name)
 
 
-def tokens_of(generation: Generation) -> list[str]:
-    """Tokens naming the generation's references, for a remix to start from."""
-    return [
-        f"r{generation.pk}.{index}"
-        for index in generation.references.values_list("index", flat=True)
-    ]
-
-
-def boxes_of(generation: Generation) -> list[list]:
-    """The boxes of each of the generation's references, in the order of `tokens_of`."""
-    return list(generation.references.values_list("boxes", flat=True))
+def carried_over(generation: Generation) -> dict[str, list]:
+    """The generation's references as a remix or a retry starts from them: the token naming
+    each, in the prompt's order, and its boxes."""
+    return {
+        f"r{generation.pk}.{index}": boxes
+        for index, boxes in generation.references.values_list("index", "boxes")
+    }
 
 
 def purge_pending(now=None) -> int:

@@ -143,6 +143,18 @@ def test_an_edit_names_its_reference_images_and_its_named_size(user, media_root)
 
     assert text["size"] == "2K"
     assert json.loads(text["wanxweb"])["references"] == [
-        {"image": 1, "width": 600, "height": 400, "file": f"wanxweb-{edit.pk}-reference-1.jpg"},
-        {"image": 2, "width": 600, "height": 401, "file": f"wanxweb-{edit.pk}-reference-2.jpg"},
+        {
+            "image": 1,
+            "width": 600,
+            "height": 400,
+            "file": f"wanxweb-{edit.pk}-reference-1.jpg",
+            "boxes": [],
+        },
+        {
+            "image": 2,
+            "width": 600,
+            "height": 401,
+            "file": f"wanxweb-{edit.pk}-reference-2.jpg",
+            "boxes": [],
+        },
     ]

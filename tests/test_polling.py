@@ -105,3 +105,14 @@ def test_the_window_spans_the_recent_tasks_widened_by_their_mean_gap():
     assert polling.expected_window([]) == (0.0, 0.0)
     assert polling.expected_window([10.0, 4.0, 12.0, 8.0, 6.0]) == pytest.approx((2.0, 14.0))
     assert polling.expected_window([10.0]) == pytest.approx((9.0, 11.0))
+
+
+def test_a_task_watched_for_hours_goes_on_every_five_seconds():
+    # Re-checked up to a day after it was sent, past the SDK's table.
+    assert Plan().next_query_at(20_000) == 20_005
+
+
+def test_a_window_too_narrow_for_two_queries_gets_one_at_its_end():
+    plan = polling.plan([1.0, 1.01, 1.02])
+    assert plan.gap >= polling.SHORTEST_GAP
+    assert times(plan, 2)[0] == pytest.approx(plan.end)

@@ -23,8 +23,8 @@ Status = Generation.Status
 
 
 def sending(user, **fields) -> Generation:
-    fields = {"submit_attempts": 1, **fields}
-    return make_generation(user, status=Status.SUBMITTING, submitted_at=timezone.now(), **fields)
+    fields = {"submit_attempts": 1, "submitted_at": timezone.now(), **fields}
+    return make_generation(user, status=Status.SUBMITTING, **fields)
 
 
 def server_error(status: int = 500, code: str = "InternalError") -> DashScopeError:
@@ -167,13 +167,16 @@ def accepted(task_id: str = "new-task") -> SubmittedTask:
 
 
 def test_a_task_dashscope_accepted_is_saved_and_first_queried_when_asked(user):
-    generation = sending(user)
+    # The POST took 2 s to be answered: DashScope's task times count from its answer.
+    generation = sending(user, submitted_at=timezone.now() - timedelta(seconds=2))
+    before = timezone.now()
 
     assert lifecycle.task_created(generation, accepted(), first_query_after=3.0)
 
     generation.refresh_from_db()
     assert generation.status == Status.PENDING
     assert (generation.task_id, generation.request_id) == ("new-task", "req-1")
+    assert before <= generation.submitted_at <= timezone.now()
     assert generation.poll_at == generation.submitted_at + timedelta(seconds=3)
     assert generation.reconcile_at is None
 
@@ -185,7 +188,7 @@ def test_a_late_answer_to_a_submit_given_up_for_lost_clears_what_the_give_up_sai
         error_code="SubmitOutcomeUnknown",
         error_message="DashScope's task list never showed whether it arrived.",
         completed_at=timezone.now(),
-        submitted_at=timezone.now(),
+        submitted_at=(sent := timezone.now() - timedelta(minutes=3)),
     )
 
     assert lifecycle.task_created(generation, accepted(), first_query_after=1.0)
@@ -194,6 +197,7 @@ def test_a_late_answer_to_a_submit_given_up_for_lost_clears_what_the_give_up_sai
     assert (generation.status, generation.task_id) == (Status.PENDING, "new-task")
     assert (generation.error_code, generation.error_message) == ("", "")
     assert generation.completed_at is None
+    assert generation.submitted_at == sent  # when it was sent: the task may be long done
 
 
 def test_a_late_answer_takes_only_its_own_record(user):

@@ -80,7 +80,8 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
         with transaction.atomic():  # the dispatcher never sees the copy without its references
             again = generation.copy()
             again.save()
-            picks = references.resolve_all(request.user, references.tokens_of(generation))
-            references.attach(again, picks, references.boxes_of(generation))
+            boxes = references.carried_over(generation)
+            picks = references.resolve_all(request.user, list(boxes))
+            references.attach(again, picks, [boxes[pick.token] for pick in picks])
         tasks.kick()
     return redirect("gallery:home")

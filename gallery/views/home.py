@@ -74,6 +74,7 @@ def _remix(request: HttpRequest) -> dict:
     if parent is None:
         return {}
     initial = _remembered(parent)
+    boxes = references.carried_over(parent)  # by token, in the prompt's order
     del initial["team"]  # where the new one goes stays the user's own choice
     return {
         **initial,
@@ -81,8 +82,8 @@ def _remix(request: HttpRequest) -> dict:
         "negative_prompt": parent.negative_prompt,
         "seed": parent.seed if request.GET.get("same_seed") == "1" else None,
         "remix": parent.pk,
-        "references": references.tokens_of(parent),
-        "boxes": [references.format_boxes(boxes) for boxes in references.boxes_of(parent)],
+        "references": list(boxes),
+        "boxes": [references.format_boxes(its_boxes) for its_boxes in boxes.values()],
     }
 
 
@@ -92,7 +93,7 @@ def _reference(request: HttpRequest) -> dict:
     token = request.GET.get("reference", "")
     if references.resolve(request.user, token) is None:
         return {}
-    chosen = {"references": [token]}
+    chosen = {"references": [token], "boxes": [""]}
     last = _remembered_for(request.user).get("model")
     if last is None or not MODELS[last].reference_images_max:
         chosen["model"] = EDITING_MODEL

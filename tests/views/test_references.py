@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
-from gallery import references
+from gallery import metadata, references
 from gallery.dashscope.catalog import Region
 from gallery.models import Generation
 
@@ -167,7 +167,9 @@ def test_the_zip_holds_the_references_and_the_manifest_names_them(logged_in, use
         manifest = json.loads(archive.read("manifest.json"))
         name = f"wanxweb-{edit.pk}-reference-1.jpg"
         assert archive.read(name).startswith(b"\xff\xd8")
-    assert manifest[0]["references"] == [{"image": 1, "width": 600, "height": 400, "file": name}]
+    assert manifest[0]["references"] == [
+        {"image": 1, "width": 600, "height": 400, "file": name, "boxes": []}
+    ]
 
 
 def test_uploads_no_generation_took_are_dropped_after_a_day(user):
@@ -207,7 +209,7 @@ def test_boxes_written_beside_each_reference_are_sent_one_entry_per_image(logged
     tokens = [f"g{earlier.pk}.0", references.accept_upload(user, picture())]
 
     response = logged_in.post(
-        "/", {**EDIT, "references": tokens, "boxes": ["", " 10, 20,300 ,200;0,0,600,400 "]}
+        "/", {**EDIT, "references": tokens, "boxes": ["", " 10, 20,300 ,200;0,0,600,400; "]}
     )
 
     assert response.status_code == 302
@@ -215,6 +217,10 @@ def test_boxes_written_beside_each_reference_are_sent_one_entry_per_image(logged
     assert [r.boxes for r in edit.references.all()] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
     parameters = edit.image_request().body(Region.BEIJING)["parameters"]
     assert parameters["bbox_list"] == [[], [[10, 20, 300, 200], [0, 0, 600, 400]]]
+    assert metadata.reference_manifest(edit.references.last())["boxes"] == [
+        [10, 20, 300, 200],
+        [0, 0, 600, 400],
+    ]
     for page in (f"/g/{edit.pk}/card/", f"/g/{edit.pk}/"):  # the card, the detail page
         assert "10,20,300,200; 0,0,600,400" in logged_in.get(page).content.decode()
 
@@ -281,8 +287,12 @@ def test_remix_and_retry_carry_the_boxes_over(logged_in, user):
 
     remix = logged_in.get(f"/?remix={edit.pk}").content.decode()
     assert boxes_in(remix) == ["", "5,6,70,80"]
+    # Remixed with another image to use instead: it starts without boxes.
+    other = stored_picture(user)
+    instead = logged_in.get(f"/?remix={edit.pk}&reference=g{other.pk}.0").content.decode()
+    assert tokens_in(instead) == [f"g{other.pk}.0"] and boxes_in(instead) == [""]
 
     Generation.objects.filter(pk=edit.pk).update(status=Generation.Status.FAILED)
     logged_in.post(f"/g/{edit.pk}/retry/")
-    again = Generation.objects.exclude(pk=edit.pk).get()
+    again = Generation.objects.exclude(pk__in=[edit.pk, other.pk]).get()
     assert [r.boxes for r in again.references.all()] == [[], [[5, 6, 70, 80]]]
