@@ -111,7 +111,8 @@ def test_a_submit_whose_answer_was_lost_waits_until_a_new_task_would_show_in_the
     assert generation.reconcile_at < timezone.now() + timedelta(seconds=5)
 
 
-def test_a_record_the_task_list_has_not_settled_yet_is_looked_for_again_later(user):
+def test_a_record_the_task_list_has_not_settled_yet_is_looked_for_again_later(user, settings):
+    settings.DASHSCOPE_LISTING_RECHECK_SECONDS = 5
     generation = sending(user)
     before = timezone.now()
 
@@ -119,7 +120,8 @@ def test_a_record_the_task_list_has_not_settled_yet_is_looked_for_again_later(us
 
     generation.refresh_from_db()
     assert generation.status == Status.SUBMITTING
-    assert generation.reconcile_at > before
+    assert before + timedelta(seconds=5) <= generation.reconcile_at
+    assert generation.reconcile_at <= timezone.now() + timedelta(seconds=5)
 
 
 def test_a_task_list_that_cannot_be_read_is_read_again_later(user):
