@@ -5,8 +5,8 @@ seconds. We learn from the model's recent tasks the window in which a new task i
 end (from a little before the fastest to a little after the slowest), spend no query before
 that window, and query evenly across it as often as the SDK's budget allows: the narrowest gap
 at which, on those recent tasks, we would have spent on average well under the queries `wait()`
-spent on them. A task slower than the window is queried on the SDK's own clock from then on, so
-it costs at most the window's few extra queries more than `wait()` would have.
+spent on them. A task slower than the window is queried ever less often, the gap doubling up to
+the SDK's longest sleep, so it costs at most a few queries more than `wait()` would have.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from statistics import fmean
 
 POLL_INTERVAL = 0.5  # the gap between queries of a task outside its window
 SHORTEST_GAP = 0.2  # between two queries of one task, inside its window
+LONGEST_SLEEP = 5.0  # the SDK's, between two queries
 HISTORY = 20  # recent tasks of a model the prediction looks at
 # Of what `wait()` spent on the recent tasks, the share a plan may spend on them: the next
 # tasks are not exactly the last twenty, and the mean must hold for them.
@@ -65,10 +66,21 @@ class Plan:
         if elapsed < self.end:
             steps = math.floor((elapsed - self.start) / self.gap + 1e-9) + 1
             return min(self.start + steps * self.gap, self.end)
-        # Slower than any recent task: the SDK's own pace (past its table, every 5 s).
-        following = bisect_right(SDK_QUERY_TIMES, elapsed)
-        sdk_next = SDK_QUERY_TIMES[following] if following < len(SDK_QUERY_TIMES) else elapsed + 5
-        return max(elapsed + POLL_INTERVAL, sdk_next)
+        if not self.end:  # nothing learned yet: the SDK's own pace (past its table, every 5 s)
+            following = bisect_right(SDK_QUERY_TIMES, elapsed)
+            sdk_next = (
+                SDK_QUERY_TIMES[following] if following < len(SDK_QUERY_TIMES) else elapsed + 5
+            )
+            return max(elapsed + POLL_INTERVAL, sdk_next)
+        # Slower than any recent task: the gap doubles after the window until it is the SDK's
+        # longest sleep, so a task just late is seen soon and a stuck one costs few queries more.
+        at, step = self.end, self.gap
+        while at <= elapsed + 1e-9 and step < LONGEST_SLEEP:
+            step = min(2 * step, LONGEST_SLEEP)
+            at += step
+        if at <= elapsed + 1e-9:
+            at += (math.floor((elapsed - at) / LONGEST_SLEEP + 1e-9) + 1) * LONGEST_SLEEP
+        return at
 
 
 def expected_window(recent_durations: Sequence[float]) -> tuple[float, float]:

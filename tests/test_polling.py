@@ -66,14 +66,19 @@ def test_tasks_inside_the_predicted_window_are_found_done_soon(low, high, max_la
 @pytest.mark.parametrize("plan", [Plan(), Plan(2.9, 5.1, 0.27), Plan(30, 31, 0.2), Plan(8, 8)])
 @pytest.mark.parametrize("duration", [0.3, 1.0, 2.5, 3.1, 5.2, 7.9, 10.0, 33.3, 95.0, 180.0])
 def test_whatever_the_prediction_a_task_costs_at_most_the_windows_queries_more(plan, duration):
-    """Outside its window a task is queried on the SDK's clock, so a task the prediction got
-    wrong costs no more than the queries spent inside the window on top of the SDK's."""
+    """Past its window the gap doubles up to the SDK's longest sleep, so a task the prediction
+    got wrong costs no more than the window's queries and the doublings on top of the SDK's."""
     inside = math.ceil((plan.end - plan.start) / plan.gap) + 1
-    assert plan.queries_until(duration) <= polling.sdk_queries_until(duration) + inside
+    doublings = math.ceil(math.log2(polling.LONGEST_SLEEP / plan.gap))
+    allowed = polling.sdk_queries_until(duration) + inside + doublings
+    assert plan.queries_until(duration) <= allowed
 
 
-def test_a_task_slower_than_the_window_is_queried_on_the_sdks_clock():
-    assert times(Plan(3.0, 5.0, 0.5), 30)[-8:] == [5.0, 6, 8, 12, 16, 20, 25, 30]
+def test_a_task_slower_than_the_window_is_queried_ever_less_often_up_to_the_sdks_longest_sleep():
+    assert times(Plan(3.0, 5.0, 0.5), 30) == pytest.approx(
+        [3.5, 4, 4.5, 5, 6, 8, 12, 17, 22, 27, 32]
+    )
+    assert Plan(3.0, 5.0, 0.5).next_query_at(20_000) == pytest.approx(20_002)
 
 
 def test_without_recent_tasks_it_keeps_the_sdks_pace_after_its_first_second():
@@ -82,11 +87,11 @@ def test_without_recent_tasks_it_keeps_the_sdks_pace_after_its_first_second():
 
 def test_no_query_is_spent_before_the_window_and_they_are_even_across_it():
     assert times(Plan(3.0, 5.0, 0.5), 5) == pytest.approx([3.5, 4.0, 4.5, 5.0])
-    assert times(Plan(3.0, 4.9, 0.5), 5) == pytest.approx([3.5, 4.0, 4.5, 4.9, 6])
+    assert times(Plan(3.0, 4.9, 0.5), 5) == pytest.approx([3.5, 4.0, 4.5, 4.9, 5.9])
 
 
 def test_tasks_that_all_took_the_same_time_are_queried_once_then():
-    assert times(polling.plan([2.5, 2.5, 2.5]), 3) == [2.5, 4]
+    assert times(polling.plan([2.5, 2.5, 2.5]), 3) == pytest.approx([2.5, 2.9, 3.7])
 
 
 def test_the_gap_is_the_narrowest_the_sdks_budget_allows():
