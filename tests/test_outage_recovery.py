@@ -54,7 +54,7 @@ def test_work_waits_through_an_outage_in_view_of_everyone_and_finishes_once_dash
         page = logged_in.get("/").content.decode()
         assert BANNER in page and "your work is kept and will continue" in page
         health = client.get("/healthz/worker")
-        assert health.status_code == 200
+        assert health.status_code == 200, health.json()  # what the check saw
         assert health.json()["dashscope"]["answering"] is False
         assert "ConnectionError" in health.json()["dashscope"]["cause"]
         active = Generation.objects.active().values_list("pk", flat=True)
