@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..factories import finished_generation, make_generation, store_image
+from ..factories import finished_generation, store_image
 
 PIPELINE_TIMEOUT = 30_000
 
@@ -70,20 +70,3 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     expect(
         page.locator("#prompt-form .reference-list li").nth(1).get_by_label("Boxes")
     ).to_have_value("0,200,600,400")
-
-
-def test_a_file_chosen_while_the_form_redraws_for_a_model_is_kept(
-    alice_page: Page, user, media_root, tmp_path
-):
-    """Each change redraws the form; a file chosen before the model's redraw is back must
-    not be lost when that redraw lands."""
-    make_generation(user, model="wan2.7-image", size_name="1K")  # the form opens on it
-    page = alice_page
-    page.reload()
-    form = page.locator("#prompt-form")
-    sea = tmp_path / "sea.png"
-    Image.new("RGB", (600, 400), (20, 60, 200)).save(sea)
-    form.get_by_label("Model").select_option("wan2.7-image-pro")
-    form.locator("input[name=reference_uploads]").set_input_files(str(sea))
-    expect(page.locator("#prompt-form .reference-list li")).to_have_count(1)
-    expect(page.locator("#prompt-form").get_by_label("Model")).to_have_value("wan2.7-image-pro")
