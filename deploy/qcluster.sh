@@ -21,10 +21,16 @@ wait $session
 status=$?
 
 kill -TERM -- -$session 2>/dev/null
-for _ in $(seq $GRACE_TENTHS); do
+# Once the main process has gone, the rest is told again every half second: a worker running
+# the dispatcher takes SIGTERM as "wind down", then waits for q2's stop pill, which never comes
+# if that SIGTERM also ended q2's sentinel before it handed them out (a busy machine is slow
+# to). The main process is not: a second SIGTERM can deadlock its stop.
+for tenth in $(seq $GRACE_TENTHS); do
     kill -0 -- -$session 2>/dev/null || exit $status
+    kill -0 $session 2>/dev/null || ((tenth % 5)) || kill -TERM -- -$session 2>/dev/null
     sleep 0.1
 done
-echo "qcluster still running $((GRACE_TENTHS / 10)) s after SIGTERM: sending SIGKILL"
+echo "qcluster still running $((GRACE_TENTHS / 10)) s after SIGTERM: sending SIGKILL to"
+ps -o pid=,args= -g $session
 kill -KILL -- -$session 2>/dev/null
 exit $status

@@ -153,10 +153,13 @@ class Process:
 
 
 class QCluster(Process):
-    """`manage.py qcluster`, ready once it says it is running (q2 says so at log level INFO)."""
+    """`manage.py qcluster` (or `command`, which runs it), ready once it says it is running (q2
+    says so at log level INFO)."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
-        super().__init__([sys.executable, "manage.py", "qcluster"], env, log_path)
+    def __init__(
+        self, env: dict[str, str], log_path: Path, command: list[str] | None = None
+    ) -> None:
+        super().__init__(command or [sys.executable, "manage.py", "qcluster"], env, log_path)
 
     def is_ready(self) -> bool:
         return re.search(r"Q Cluster .+ running\.", self.log(since_start=True)) is not None
