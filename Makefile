@@ -23,7 +23,11 @@ else
 PROCESSES := web worker ready
 endif
 
-.PHONY: run serve test test-fast lint format chromium bench bench-scale-out load stress mutate clean
+CATALOGUE := locale/zh_Hans/LC_MESSAGES/django.mo
+# Where makemessages and compilemessages are not to look: other people's catalogues and copies.
+NOT_OURS := -i .venv -i staticfiles -i mutants -i var -i tests -i bench
+
+.PHONY: run serve test test-fast lint format chromium gettext messages bench bench-scale-out load stress mutate clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -31,7 +35,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
 
-run: $(BIN)/.installed
+run: $(BIN)/.installed $(CATALOGUE)
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho start $(PROCESSES)
@@ -39,11 +43,23 @@ run: $(BIN)/.installed
 # Production-style on one machine, against DashScope itself: gunicorn and qcluster, no simulator.
 serve: export BIND ?= 127.0.0.1:$(PORT)
 serve: export WEB_WORKERS ?= 4
-serve: $(BIN)/.installed
+serve: $(BIN)/.installed $(CATALOGUE)
 	@test "$(DASHSCOPE_SIMULATED)" != true || { echo "make serve needs DASHSCOPE_API_KEY" >&2; exit 1; }
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho -f deploy/Procfile.serve start
+
+# The Chinese catalogue, compiled from the translations kept in git. `make messages` after a
+# string changed adds it to locale/zh_Hans/LC_MESSAGES/django.po, to be translated there.
+# Django's tools for both are GNU gettext's.
+$(CATALOGUE): $(CATALOGUE:.mo=.po) | $(BIN)/.installed gettext
+	$(BIN)/python manage.py compilemessages -l zh_Hans $(NOT_OURS)
+
+messages: $(BIN)/.installed gettext
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-location --no-obsolete $(NOT_OURS)
+
+gettext:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; }
 
 # Browser tests use Debian's Chromium; Playwright's own browser download cannot work here.
 chromium:
@@ -61,14 +77,14 @@ format: $(BIN)/.installed
 # PostgreSQL + Redis + object storage (an S3 server tests/scale_out.py starts for the run).
 # Three processes on two cores: most tests wait on servers, not on the CPU.
 PYTEST := $(BIN)/pytest -n 3 --dist worksteal
-test: $(BIN)/.installed chromium lint
+test: $(BIN)/.installed $(CATALOGUE) chromium lint
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(PYTEST)
 	$(BIN)/python -m tests.scale_out $(PYTEST)
 
 # The everyday loop: everything but the tests that start real processes or a browser (`slow`).
 # Four processes: half of these tests' time is waiting on the simulator's threads.
-test-fast: $(BIN)/.installed lint
+test-fast: $(BIN)/.installed $(CATALOGUE) lint
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/pytest -n 4 --dist worksteal -m "not slow"
 
@@ -90,7 +106,7 @@ stress: $(BIN)/.installed
 # Mutation testing of the never-pay-twice path, the permissions and the download allow-list
 # (tests/mutate.py): each mutant runs only its area's tests, two at a time; survivors are listed.
 # `make mutate MUTATE=allow-list` for one area.
-mutate: $(BIN)/.installed
+mutate: $(BIN)/.installed $(CATALOGUE)
 	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python -m tests.mutate $(MUTATE)
 

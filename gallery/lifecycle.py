@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from .dashscope.client import (
@@ -343,16 +344,16 @@ def cancel(record: Generation) -> str:
     the dispatcher to carry out (a web request never waits on DashScope). Returns what
     happened, in words for the person who asked."""
     if _move(record, Status.QUEUED, **_cancelled()):
-        return "Cancelled before it was sent to DashScope: nothing was charged."
+        return _("Cancelled before it was sent to DashScope: nothing was charged.")
     if not record.cancel_request and _move(
         record, Status.PENDING, cancel_request=CancelRequest.REQUESTED, poll_at=timezone.now()
     ):
-        return "Cancelling at DashScope: nothing is charged if it has not started yet."
+        return _("Cancelling at DashScope: nothing is charged if it has not started yet.")
     if record.status == Status.SUBMITTING:
-        return "It is being sent to DashScope right now; try again in a moment."
+        return _("It is being sent to DashScope right now; try again in a moment.")
     if record.cancelling:
-        return "Cancelling at DashScope already."
-    return "It has already started, so it can no longer be cancelled."
+        return _("Cancelling at DashScope already.")
+    return _("It has already started, so it can no longer be cancelled.")
 
 
 def cancel_answered(record: Generation, outcome: None | DashScopeError) -> None:

@@ -31,6 +31,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
 
 from .dashscope.catalog import MODELS, SIZE_PRESETS
 from .ids import parse_id
@@ -65,7 +66,7 @@ def decode_cursor(value: str) -> tuple[datetime, int] | None:
 # Filters: the query string of a list page.
 
 SIZE_PATTERN = re.compile(r"^\s*(\d{1,5})\s*[x×*]\s*(\d{1,5})\s*$", re.IGNORECASE)
-ORDER_CHOICES = [("newest", "Newest first"), ("oldest", "Oldest first")]
+ORDER_CHOICES = [("newest", _("Newest first")), ("oldest", _("Oldest first"))]
 DATES = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
 
@@ -77,50 +78,58 @@ class FilterForm(forms.Form):
     """
 
     q = forms.CharField(
-        label="Search",
+        label=_("Search"),
         required=False,
         max_length=200,
         widget=forms.TextInput(
-            attrs={"type": "search", "placeholder": "Prompt, negative or actual prompt"}
+            attrs={"type": "search", "placeholder": _("Prompt, negative or actual prompt")}
         ),
     )
     model = forms.ChoiceField(
-        required=False, choices=[("", "Any model")] + [(m, m) for m in MODELS]
+        label=_("Model"), required=False, choices=[("", _("Any model"))] + [(m, m) for m in MODELS]
     )
     status = forms.ChoiceField(
-        required=False, choices=[("", "Any status"), *Generation.Status.choices]
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Any status")), *Generation.Status.choices],
     )
     size = forms.CharField(
+        label=_("Size"),
         required=False,
         max_length=20,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. 1024x1024", "list": "review-sizes"}),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. 1024x1024"), "list": "review-sizes"}),
     )
     author = forms.ModelChoiceField(
-        queryset=None, required=False, to_field_name="username", empty_label="Anyone"
+        label=_("Author"),
+        queryset=None,
+        required=False,
+        to_field_name="username",
+        empty_label=_("Anyone"),
     )
     since = forms.DateField(
-        label="From",
+        label=_("From"),
         required=False,
         validators=DATES,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     until = forms.DateField(
-        label="To",
+        label=_("To"),
         required=False,
         validators=DATES,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    starred = forms.BooleanField(label="★ Starred only", required=False)
+    starred = forms.BooleanField(label=_("★ Starred only"), required=False)
     review = forms.ChoiceField(  # team review marks: only where a team reviews
+        label=_("Review"),
         required=False,
         choices=[
-            ("", "Any review"),
-            ("picked", "Picked"),
-            ("rejected", "Rejected"),
-            ("unreviewed", "Unreviewed"),
+            ("", _("Any review")),
+            ("picked", _("Picked")),
+            ("rejected", _("Rejected")),
+            ("unreviewed", _("Unreviewed")),
         ],
     )
-    order = forms.ChoiceField(required=False, choices=ORDER_CHOICES)
+    order = forms.ChoiceField(label=_("Order"), required=False, choices=ORDER_CHOICES)
     # Positions in the list, not filters: where the next page starts (the last row's position,
     # set by "Load more" links), and the newest row shown (set by a live list's poll, which asks
     # for what was made since).
@@ -147,7 +156,7 @@ class FilterForm(forms.Form):
             return None
         match = SIZE_PATTERN.match(value)
         if not match:
-            raise forms.ValidationError("Write a size as width×height, for example 1024x1024.")
+            raise forms.ValidationError(_("Write a size as width×height, for example 1024x1024."))
         return int(match[1]), int(match[2])
 
     def clean_after(self) -> tuple[datetime, int] | None:
@@ -162,14 +171,14 @@ class FilterForm(forms.Form):
             return None
         position = decode_cursor(value)
         if position is None:
-            raise forms.ValidationError("This link to a further page is damaged.")
+            raise forms.ValidationError(_("This link to a further page is damaged."))
         return position
 
     def clean(self) -> dict:
         data = super().clean()
         since, until = data.get("since"), data.get("until")
         if since and until and until < since:
-            self.add_error("until", "The end date is before the start date.")
+            self.add_error("until", _("The end date is before the start date."))
         return data
 
     def narrow(self, generations: GenerationQuerySet, user) -> GenerationQuerySet:
@@ -260,7 +269,7 @@ def mine(user) -> Scope:
     """The user's own history, on the home page."""
     return Scope(
         Generation.objects.visible_to(user).filter(owner=user),
-        empty_text="Nothing yet: write a prompt and press Generate.",
+        empty_text=_("Nothing yet: write a prompt and press Generate."),
     )
 
 
@@ -268,7 +277,7 @@ def team_gallery(user, team: Team) -> Scope:
     """What is shared with a team the user is in, live while the page is open."""
     return Scope(
         Generation.objects.visible_to(user).filter(team=team),
-        empty_text=f"Nothing shared with {team} yet.",
+        empty_text=_("Nothing shared with %(team)s yet.") % {"team": team},
         authors=members_of(team),
         reviews=True,
         live=True,
@@ -281,7 +290,7 @@ def board_scope(user, board: Board) -> Scope:
     on_board = BoardItem.objects.filter(board=board).values("image__generation")
     return Scope(
         Generation.objects.visible_to(user).filter(pk__in=on_board),
-        empty_text="No images on this board yet: add them from any card with “＋ Board”.",
+        empty_text=_("No images on this board yet: add them from any card with “＋ Board”."),
         authors=members_of(board.team) if board.team_id else None,
         reviews=board.team_id is not None,
         board=board,

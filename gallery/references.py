@@ -24,6 +24,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
 from .downloads import thumbnail_of
@@ -61,8 +62,11 @@ class Pick:
 
     def __str__(self) -> str:
         if self.source is None:
-            return "An uploaded image"
-        return f"Image {self.source.index + 1} of #{self.source.generation_id}"
+            return _("An uploaded image")
+        return _("Image %(number)s of #%(generation)s") % {
+            "number": self.source.index + 1,
+            "generation": self.source.generation_id,
+        }
 
     @cached_property
     def sent_size(self) -> tuple[int, int]:
@@ -89,18 +93,25 @@ def parse_boxes(text: str, size: tuple[int, int]) -> list[list[int]]:
         match = BOX.fullmatch(part)
         if match is None:
             raise ValidationError(
-                f"“{part.strip()}” is not a box: write its corners as x1,y1,x2,y2 in pixels."
+                _("“%(text)s” is not a box: write its corners as x1,y1,x2,y2 in pixels.")
+                % {"text": part.strip()}
             )
         x1, y1, x2, y2 = (int(side) for side in match.groups())
         width, height = size
         if not (x1 < x2 <= width and y1 < y2 <= height):
             raise ValidationError(
-                f"{x1},{y1},{x2},{y2} does not fit the {width}×{height} image: it takes "
-                f"x1 < x2 ≤ {width} and y1 < y2 ≤ {height}."
+                _(
+                    "%(box)s does not fit the %(width)s×%(height)s image: it takes "
+                    "x1 < x2 ≤ %(width)s and y1 < y2 ≤ %(height)s."
+                )
+                % {"box": f"{x1},{y1},{x2},{y2}", "width": width, "height": height}
             )
         boxes.append([x1, y1, x2, y2])
     if len(boxes) > BOXES_MAX:
-        raise ValidationError(f"At most {BOXES_MAX} boxes an image; this has {len(boxes)}.")
+        raise ValidationError(
+            _("At most %(most)s boxes an image; this has %(count)s.")
+            % {"most": BOXES_MAX, "count": len(boxes)}
+        )
     return boxes
 
 
@@ -140,7 +151,13 @@ def refusal(pick: Pick) -> str | None:
         return None
     width, height = pick.source.width, pick.source.height
     if not (SIDE_MIN <= width <= SIDE_MAX and SIDE_MIN <= height <= SIDE_MAX):
-        return f"{pick}: {width}×{height}; each side must be {SIDE_MIN}–{SIDE_MAX} px."
+        return _("%(what)s: %(width)s×%(height)s; each side must be %(least)s–%(most)s px.") % {
+            "what": pick,
+            "width": width,
+            "height": height,
+            "least": SIDE_MIN,
+            "most": SIDE_MAX,
+        }
     return None
 
 
@@ -154,8 +171,11 @@ def accept_upload(user, upload) -> str:
     """Check an uploaded file as DashScope would, re-encode it, keep it; its token.
     A file DashScope would refuse raises ValidationError saying why, by its name."""
     if upload.size > UPLOAD_MAX_BYTES:
-        raise ValidationError(f"{upload.name}: larger than {UPLOAD_MAX_BYTES // 2**20} MB.")
-    data, _, _ = encoded(upload, what=upload.name)
+        raise ValidationError(
+            _("%(what)s: larger than %(megabytes)s MB.")
+            % {"what": upload.name, "megabytes": UPLOAD_MAX_BYTES // 2**20}
+        )
+    data = encoded(upload, what=upload.name)[0]
     key = uuid.uuid4().hex
     default_storage.save(f"{PENDING}/{user.pk}/{key}.jpg", ContentFile(data))
     return f"u{key}"
@@ -167,17 +187,28 @@ def encoded(file, *, what: str) -> tuple[bytes, int, int]:
         with Image.open(file) as image:
             if image.format not in FORMATS:
                 raise ValidationError(
-                    f"{what}: not an image DashScope takes ({', '.join(FORMATS.values())})."
+                    _("%(what)s: not an image DashScope takes (%(formats)s).")
+                    % {"what": what, "formats": ", ".join(FORMATS.values())}
                 )
             width, height = image.size
             if not (SIDE_MIN <= width <= SIDE_MAX and SIDE_MIN <= height <= SIDE_MAX):
                 raise ValidationError(
-                    f"{what}: {width}×{height}; each side must be {SIDE_MIN}–{SIDE_MAX} px."
+                    _("%(what)s: %(width)s×%(height)s; each side must be %(least)s–%(most)s px.")
+                    % {
+                        "what": what,
+                        "width": width,
+                        "height": height,
+                        "least": SIDE_MIN,
+                        "most": SIDE_MAX,
+                    }
                 )
             if max(width, height) > ASPECT_MAX * min(width, height):
                 raise ValidationError(
-                    f"{what}: {width}×{height}; the aspect ratio must be within "
-                    f"1:{ASPECT_MAX} and {ASPECT_MAX}:1."
+                    _(
+                        "%(what)s: %(width)s×%(height)s; the aspect ratio must be within "
+                        "1:%(most)s and %(most)s:1."
+                    )
+                    % {"what": what, "width": width, "height": height, "most": ASPECT_MAX}
                 )
             image = ImageOps.exif_transpose(image)  # as the camera held it
             if (sides := sent_sides(*image.size)) != image.size:
@@ -185,7 +216,9 @@ def encoded(file, *, what: str) -> tuple[bytes, int, int]:
             flat = Image.new("RGB", image.size, "white")  # no alpha: PNG with alpha is refused
             flat.paste(image, mask=image.getchannel("A") if "A" in image.getbands() else None)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(f"{what}: not an image that can be read.") from None
+        raise ValidationError(
+            _("%(what)s: not an image that can be read.") % {"what": what}
+        ) from None
     out = io.BytesIO()
     flat.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue(), *flat.size
@@ -194,7 +227,7 @@ def encoded(file, *, what: str) -> tuple[bytes, int, int]:
 def attach(generation: Generation, picks: list[Pick], boxes: list[list] | None = None) -> None:
     """Store `picks` as the generation's references, in order, each with its `boxes` (inside
     the caller's transaction, so the dispatcher never sees the generation without them)."""
-    boxes = boxes or [[] for _ in picks]
+    boxes = boxes or [[] for pick in picks]
     for index, (pick, its_boxes) in enumerate(zip(picks, boxes, strict=True)):
         with default_storage.open(pick.name, "rb") as file:
             if pick.needs_encoding:
@@ -234,7 +267,7 @@ def purge_pending(now=None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=PENDING_DAYS)
     dropped = 0
     try:
-        users, _ = default_storage.listdir(PENDING)
+        users = default_storage.listdir(PENDING)[0]
     except FileNotFoundError:
         return 0
     for user in users:

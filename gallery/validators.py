@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 # Bidi embeddings, overrides and isolates make a text read differently on the page from what is
 # sent ("Trojan Source"); other control characters have no place in a prompt or a name. NUL is
@@ -18,8 +19,13 @@ def plain_text(value: str) -> None:
     for char in value:
         if char in BIDI_CONTROLS:
             raise ValidationError(
-                f"Remove the hidden text-direction character U+{ord(char):04X}: "
-                "it makes the text read differently from what is sent."
+                _(
+                    "Remove the hidden text-direction character %(code)s: it makes the text read "
+                    "differently from what is sent."
+                )
+                % {"code": f"U+{ord(char):04X}"}
             )
         if unicodedata.category(char) == "Cc" and char not in LINE_CONTROLS:
-            raise ValidationError(f"Remove the control character U+{ord(char):04X}.")
+            raise ValidationError(
+                _("Remove the control character %(code)s.") % {"code": f"U+{ord(char):04X}"}
+            )

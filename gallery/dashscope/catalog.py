@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from django.utils.translation import gettext as _
+
 NEGATIVE_PROMPT_MAX = 500
 SEED_MAX = 2_147_483_647
 
@@ -52,10 +54,10 @@ class EachSide:
     def refusal(self, width: int, height: int) -> str | None:
         if self.low <= width <= self.high and self.low <= height <= self.high:
             return None
-        return f"each side between {self.low} and {self.high} px"
+        return _("each side between %(low)s and %(high)s px") % {"low": self.low, "high": self.high}
 
     def __str__(self) -> str:
-        return f"each side {self.low}–{self.high} px"
+        return _("each side %(low)s–%(high)s px") % {"low": self.low, "high": self.high}
 
 
 @dataclass(frozen=True)
@@ -69,17 +71,26 @@ class PixelsAndAspect:
     def refusal(self, width: int, height: int) -> str | None:
         pixels = width * height
         if not self.low**2 <= pixels <= self.high**2:
-            return (
-                f"between {self.low}×{self.low} and {self.high}×{self.high} pixels in all "
-                f"({width}×{height} has {pixels:,})"
-            )
+            return _(
+                "between %(low)s×%(low)s and %(high)s×%(high)s pixels in all "
+                "(%(width)s×%(height)s has %(pixels)s)"
+            ) % {
+                "low": self.low,
+                "high": self.high,
+                "width": width,
+                "height": height,
+                "pixels": f"{pixels:,}",
+            }
         if max(width, height) > self.aspect * min(width, height):
-            return f"an aspect ratio between 1:{self.aspect} and {self.aspect}:1"
+            return _("an aspect ratio between 1:%(most)s and %(most)s:1") % {"most": self.aspect}
         return None
 
     def __str__(self) -> str:
-        pixels = f"{self.low}×{self.low} to {self.high}×{self.high} pixels"
-        return f"{pixels}, aspect 1:{self.aspect} to {self.aspect}:1"
+        return _("%(low)s×%(low)s to %(high)s×%(high)s pixels, aspect 1:%(most)s to %(most)s:1") % {
+            "low": self.low,
+            "high": self.high,
+            "most": self.aspect,
+        }
 
 
 SizeRule = EachSide | PixelsAndAspect
@@ -150,14 +161,18 @@ class Model:
             if size in named:
                 return None
             if size in self.named_sizes_without_images:
-                return (
-                    f"{self.label} makes {size} images only from text alone: no reference "
-                    "images, no image set."
-                )
-            return f"{self.label} takes no {size} size."
+                return _(
+                    "%(model)s makes %(size)s images only from text alone: no reference images, "
+                    "no image set."
+                ) % {"model": self.label, "size": size}
+            return _("%(model)s takes no %(size)s size.") % {"model": self.label, "size": size}
         width, height = (int(side) for side in size.split("*"))
         refusal = rule.refusal(width, height)
-        return f"{self.label} needs {refusal}." if refusal else None
+        return (
+            _("%(model)s needs %(rule)s.") % {"model": self.label, "rule": refusal}
+            if refusal
+            else None
+        )
 
     @property
     def default_size_text(self) -> str:
@@ -166,9 +181,16 @@ class Model:
     @property
     def size_rule_text(self) -> str:
         named = ", ".join(self.named_sizes + self.named_sizes_without_images)
-        text = f"{named}, or {self.size_rule}" if named else str(self.size_rule)
+        text = (
+            _("%(named)s, or %(rule)s") % {"named": named, "rule": self.size_rule}
+            if named
+            else str(self.size_rule)
+        )
         if self.size_rule_without_images is not None:
-            return f"{text} ({self.size_rule_without_images.high}² without reference images)"
+            return _("%(text)s (%(side)s² without reference images)") % {
+                "text": text,
+                "side": self.size_rule_without_images.high,
+            }
         return text
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 
 class ErrorCode(StrEnum):
     """The codes this app branches on or records itself; DashScope sends many more, and every
@@ -78,57 +81,59 @@ class DashScopeUnavailable(DashScopeError):
 
 # Plain words for the codes a person can meet; anything else falls back to DashScope's message.
 EXPLANATIONS = {
-    "DataInspectionFailed": (
+    "DataInspectionFailed": _(
         "DashScope's content check flagged the prompt or the image it made. "
         "Rephrase the prompt and try again."
     ),
-    "IPInfringementSuspect": (
+    "IPInfringementSuspect": _(
         "DashScope suspects the prompt asks for protected material (a brand, character or "
         "artwork). Rephrase it and try again."
     ),
-    ErrorCode.INVALID_PARAMETER: "DashScope refused one of the settings.",
-    "InvalidApiKey": (
+    ErrorCode.INVALID_PARAMETER: _("DashScope refused one of the settings."),
+    "InvalidApiKey": _(
         "The DashScope API key is wrong, or belongs to another region. Ask an administrator "
         "to check DASHSCOPE_API_KEY and DASHSCOPE_BASE_URL."
     ),
-    "Arrearage": (
+    "Arrearage": _(
         "The Alibaba Cloud account is overdue, so DashScope refuses new work. "
         "Ask an administrator to top it up."
     ),
-    "AccessDenied": "This account has no access to the model. Ask an administrator.",
-    "AccessDenied.Unpurchased": "This account has not activated the model. Ask an administrator.",
-    "Model.AccessDenied": "This account has no access to the model. Ask an administrator.",
-    "Workspace.AccessDenied": "The API key has no access to the configured workspace.",
-    "ModelNotFound": "DashScope does not know this model.",
-    "Model.NotExist": (
+    "AccessDenied": _("This account has no access to the model. Ask an administrator."),
+    "AccessDenied.Unpurchased": _(
+        "This account has not activated the model. Ask an administrator."
+    ),
+    "Model.AccessDenied": _("This account has no access to the model. Ask an administrator."),
+    "Workspace.AccessDenied": _("The API key has no access to the configured workspace."),
+    "ModelNotFound": _("DashScope does not know this model."),
+    "Model.NotExist": _(
         "DashScope does not offer this model in this region. Ask an administrator to check "
         "DASHSCOPE_BASE_URL and DASHSCOPE_REGION."
     ),
-    ErrorCode.FREE_TIER_ONLY: (
+    ErrorCode.FREE_TIER_ONLY: _(
         "The account is set to use only its free quota, and this model's is used up. Ask an "
         "administrator to allow paid use in Model Studio."
     ),
-    "UnsupportedOperation": (
+    "UnsupportedOperation": _(
         "DashScope could not do that now: a task can be cancelled only before it starts."
     ),
-    ErrorCode.ALLOCATION_QUOTA: (
+    ErrorCode.ALLOCATION_QUOTA: _(
         "The account's image quota is used up. Ask an administrator to raise it."
     ),
-    "InternalError": "DashScope had an internal error. Try again.",
-    "InternalError.Algo": "DashScope's image model failed on this request. Try again.",
-    "InternalError.Timeout": "DashScope timed out making this image. Try again.",
-    ErrorCode.SUBMIT_OUTCOME_UNKNOWN: (
+    "InternalError": _("DashScope had an internal error. Try again."),
+    "InternalError.Algo": _("DashScope's image model failed on this request. Try again."),
+    "InternalError.Timeout": _("DashScope timed out making this image. Try again."),
+    ErrorCode.SUBMIT_OUTCOME_UNKNOWN: _(
         "The connection to DashScope broke while the request was being sent, and DashScope's "
         "task list never showed whether it arrived. It was not resent, so you are not charged "
         "twice; try again if no images appear."
     ),
-    ErrorCode.TIMED_OUT: "DashScope did not finish this generation in time.",
-    ErrorCode.TASK_FORGOTTEN: (
+    ErrorCode.TIMED_OUT: _("DashScope did not finish this generation in time."),
+    ErrorCode.TASK_FORGOTTEN: _(
         "DashScope no longer knows this task (task ids expire after 24 hours)."
     ),
-    ErrorCode.CANCELED: "The generation was cancelled.",
-    ErrorCode.DOWNLOAD_FAILED: "The image was made but could not be downloaded from DashScope.",
-    ErrorCode.RESULT_EXPIRED: (
+    ErrorCode.CANCELED: _("The generation was cancelled."),
+    ErrorCode.DOWNLOAD_FAILED: _("The image was made but could not be downloaded from DashScope."),
+    ErrorCode.RESULT_EXPIRED: _(
         "The image was made, but its link expired before it could be downloaded "
         "(DashScope keeps results for 24 hours)."
     ),
@@ -138,11 +143,11 @@ EXPLANATIONS = {
 def explain(code: str, message: str = "") -> str:
     """A sentence a person understands for a DashScope (or pipeline) error code."""
     if code == ErrorCode.INVALID_PARAMETER and message.startswith(URL_ERROR):
-        return (
+        return gettext(
             "DashScope does not serve this model at this address: another region's model, or "
             "one the account has not activated. Ask an administrator."
         )
     words = EXPLANATIONS.get(code) or EXPLANATIONS.get(code.split(".")[0])
     if words and message and code == ErrorCode.INVALID_PARAMETER:
         return f"{words} ({message})"
-    return words or message or f"DashScope reported {code}."
+    return str(words or message or gettext("DashScope reported %(code)s.") % {"code": code})

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from ..models import Invitation, Team
@@ -15,10 +16,11 @@ class TeamForm(forms.ModelForm):
     class Meta:
         model = Team
         fields = ["name"]
+        labels = {"name": _("Name")}
 
 
 class InvitationForm(forms.Form):
-    role = forms.ChoiceField(choices=Invitation._meta.get_field("role").choices)
+    role = forms.ChoiceField(label=_("Role"), choices=Invitation._meta.get_field("role").choices)
 
 
 class LimitedPasswordChangeForm(PasswordChangeForm):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Board, Comment
 from ..permissions import boards_to_change, teams_to_create_in
@@ -14,13 +15,13 @@ class BoardForm(forms.ModelForm):
     class Meta:
         model = Board
         fields = ["name", "team"]
-        labels = {"team": "Where"}
+        labels = {"name": _("Name"), "team": _("Where")}
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["team"].queryset = teams_to_create_in(user)
-        self.fields["team"].empty_label = "Personal (only you)"
+        self.fields["team"].empty_label = _("Personal (only you)")
 
     def save(self, commit: bool = True) -> Board:
         # Either personal or the team's, never both (the table's check constraint agrees).
@@ -32,10 +33,11 @@ class RenameBoardForm(forms.ModelForm):
     class Meta:
         model = Board
         fields = ["name"]
+        labels = {"name": _("Name")}
 
 
 class AddToBoardForm(forms.Form):
-    board = forms.ModelChoiceField(queryset=Board.objects.none())
+    board = forms.ModelChoiceField(label=_("Board"), queryset=Board.objects.none())
 
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -46,5 +48,5 @@ class CommentForm(forms.ModelForm):
     class Meta:
         model = Comment
         fields = ["body"]
-        labels = {"body": "Comment"}
+        labels = {"body": _("Comment")}
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}

@@ -12,6 +12,9 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .. import references
 from ..dashscope import catalog
@@ -74,66 +77,74 @@ class GenerationForm(forms.ModelForm):
     model takes and refuses what it would refuse."""
 
     model = forms.ChoiceField(
-        help_text="Each model has its own prompt and size limits, shown below.",
+        label=_("Model"),
+        help_text=_("Each model has its own prompt and size limits, shown below."),
     )
     # No max_length (a browser would cut a pasted prompt without a word): clean_prompt says
     # what the chosen model takes.
     prompt = forms.CharField(
+        label=_("Prompt"),
         widget=forms.Textarea(
-            attrs={"rows": 4, "placeholder": "A lighthouse at dawn, oil painting"}
+            attrs={"rows": 4, "placeholder": _("A lighthouse at dawn, oil painting")}
         ),
         strip=True,
     )
     negative_prompt = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "blurry, text, watermark"}),
+        label=_("Negative prompt"),
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("blurry, text, watermark")}),
         max_length=NEGATIVE_PROMPT_MAX,
         required=False,
         strip=True,
-        help_text=f"What to keep out of the image (up to {NEGATIVE_PROMPT_MAX} characters).",
+        help_text=format_lazy(
+            _("What to keep out of the image (up to {most} characters)."), most=NEGATIVE_PROMPT_MAX
+        ),
     )
-    size = forms.ChoiceField()
-    width = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
-    height = forms.IntegerField(min_value=1, max_value=SIDE_LIMIT, required=False)
-    n = forms.IntegerField(label="Images", min_value=1)
+    size = forms.ChoiceField(label=_("Size"))
+    width = forms.IntegerField(label=_("Width"), min_value=1, max_value=SIDE_LIMIT, required=False)
+    height = forms.IntegerField(
+        label=_("Height"), min_value=1, max_value=SIDE_LIMIT, required=False
+    )
+    n = forms.IntegerField(label=_("Images"), min_value=1)
     seed = forms.IntegerField(
         min_value=0,
         max_value=SEED_MAX,
         required=False,
-        help_text="Leave empty for a random seed; image i uses seed + i.",
+        label=_("Seed"),
+        help_text=_("Leave empty for a random seed; image i uses seed + i."),
     )
     prompt_extend = forms.BooleanField(
         required=False,
         initial=True,
-        label="Let DashScope extend the prompt",
-        help_text="An LLM rewrites the prompt first (a few seconds slower).",
+        label=_("Let DashScope extend the prompt"),
+        help_text=_("An LLM rewrites the prompt first (a few seconds slower)."),
     )
     watermark = forms.BooleanField(
-        required=False, initial=False, label="Add the “AI生成” watermark"
+        required=False, initial=False, label=_("Add the “AI生成” watermark")
     )
     thinking_mode = forms.BooleanField(
         required=False,
         initial=True,
-        label="Think the picture through first",
-        help_text="Plans layout and text before drawing: better results, slower.",
+        label=_("Think the picture through first"),
+        help_text=_("Plans layout and text before drawing: better results, slower."),
     )
     enable_sequential = forms.BooleanField(
         required=False,
         initial=False,
-        label="Make an image set",
-        help_text="Related images in one task (a series, a story): up to 12, each billed.",
+        label=_("Make an image set"),
+        help_text=_("Related images in one task (a series, a story): up to 12, each billed."),
     )
     color_palette = forms.CharField(
         required=False,
-        label="Colour palette",
+        label=_("Colour palette"),
         widget=forms.TextInput(attrs={"placeholder": "#C2D1E6 60%, #1D3557 25%, #F1FAEE 15%"}),
-        help_text="3–10 colours and the share of the picture each takes, adding up to 100%.",
+        help_text=_("3–10 colours and the share of the picture each takes, adding up to 100%."),
     )
     team = forms.ModelChoiceField(
         queryset=Team.objects.none(),
         required=False,
-        empty_label="Only me",
-        label="Where",
-        help_text="Private, or shared with a team at once.",
+        empty_label=_("Only me"),
+        label=_("Where"),
+        help_text=_("Private, or shared with a team at once."),
     )
     # The generation this one is remixed from (`/?remix=<pk>`), recorded as its parent.
     remix = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -142,12 +153,17 @@ class GenerationForm(forms.ModelForm):
     # Reference images: those already chosen are tokens (gallery/references.py), written
     # by the template beside their previews; files added here become tokens when checked.
     reference_uploads = MultipleFileField(
-        label="Add images",
+        label=_("Add images"),
         required=False,
-        help_text=(
-            f"JPEG, PNG, BMP or WebP, each side {references.SIDE_MIN}–{references.SIDE_MAX} px, "
-            f"up to {references.UPLOAD_MAX_BYTES // 2**20} MB; or “Use as reference” on any "
-            "image. The prompt calls them image 1, image 2… in this order."
+        help_text=format_lazy(
+            _(
+                "JPEG, PNG, BMP or WebP, each side {least}–{most} px, up to {megabytes} MB; "
+                "or “Use as reference” on any image. The prompt calls them image 1, image 2… "
+                "in this order."
+            ),
+            least=references.SIDE_MIN,
+            most=references.SIDE_MAX,
+            megabytes=references.UPLOAD_MAX_BYTES // 2**20,
         ),
     )
 
@@ -191,18 +207,21 @@ class GenerationForm(forms.ModelForm):
         if not spec.reference_images_max and not self.reference_picks:
             del self.fields["reference_uploads"]
         if self.reference_picks and "thinking_mode" in self.fields:
-            self.fields[
-                "thinking_mode"
-            ].help_text = "Not with reference images: DashScope thinks first only from text alone."
+            self.fields["thinking_mode"].help_text = _(
+                "Not with reference images: DashScope thinks first only from text alone."
+            )
         n, most = self.fields["n"], spec.n_max_for(self.image_set)
         n.max_value, n.initial = most, spec.n_default
         n.widget.attrs["max"] = most
         n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(most)]
-        n.help_text = f"1–{most}; each image is billed."
+        n.help_text = _("1–%(most)s; each image is billed.") % {"most": most}
         size = self.fields["size"]
         size.choices = size_choices(spec, len(self.reference_picks), self.image_set)
         size.initial = spec.default_size
-        size.help_text = f"{spec.label}: {spec.size_rule_text}. “Custom…” uses the sides beside."
+        size.help_text = _("%(model)s: %(rule)s. “Custom…” uses the sides beside.") % {
+            "model": spec.label,
+            "rule": spec.size_rule_text,
+        }
         # Another model redraws the form for it, another count its cost, a file chosen shows
         # it checked (GenerationForm.redrawn).
         redraw = {
@@ -225,11 +244,15 @@ class GenerationForm(forms.ModelForm):
         prompt = self.cleaned_data["prompt"]
         plain_text(prompt)
         if not _visible(prompt):
-            raise forms.ValidationError("Write a prompt: this one has no visible characters.")
+            raise forms.ValidationError(_("Write a prompt: this one has no visible characters."))
         if len(prompt) > self.spec.prompt_max:
             raise forms.ValidationError(
-                f"{self.spec.label} takes at most {self.spec.prompt_max} characters; "
-                f"this prompt has {len(prompt)}."
+                ngettext(
+                    "%(model)s takes at most %(most)s characters; this prompt has %(count)s.",
+                    "%(model)s takes at most %(most)s characters; this prompt has %(count)s.",
+                    len(prompt),
+                )
+                % {"model": self.spec.label, "most": self.spec.prompt_max, "count": len(prompt)}
             )
         return prompt
 
@@ -247,18 +270,24 @@ class GenerationForm(forms.ModelForm):
             match = PALETTE_ENTRY.fullmatch(part.strip())
             if match is None:
                 raise ValidationError(
-                    f"“{part.strip()}” is not a colour and its share, like “#C2D1E6 60%”."
+                    _("“%(text)s” is not a colour and its share, like “#C2D1E6 60%%”.")
+                    % {"text": part.strip()}
                 )
             colours.append(
                 {"hex": match["hex"].upper(), "ratio": f"{Decimal(match['share']):.2f}%"}
             )
         if not 3 <= len(colours) <= 10:
-            raise ValidationError(f"Give 3 to 10 colours; this has {len(colours)}.")
+            raise ValidationError(
+                _("Give 3 to 10 colours; this has %(count)s.") % {"count": len(colours)}
+            )
         total = sum(Decimal(colour["ratio"][:-1]) for colour in colours)
         if total != 100:
-            raise ValidationError(f"The shares add up to {total.normalize():f}%, not 100%.")
+            raise ValidationError(
+                _("The shares add up to %(total)s%%, not 100%%.")
+                % {"total": f"{total.normalize():f}"}
+            )
         if self.image_set:
-            raise ValidationError("A colour palette cannot be used with an image set.")
+            raise ValidationError(_("A colour palette cannot be used with an image set."))
         return colours
 
     def clean_remix(self) -> Generation | None:
@@ -305,7 +334,11 @@ class GenerationForm(forms.ModelForm):
                 boxes = references.parse_boxes(text, pick.sent_size) if self.takes_boxes else []
             except ValidationError as mistake:
                 field = "reference_uploads" if "reference_uploads" in self.fields else None
-                self.add_error(field, f"Image {number}: {mistake.messages[0]}")
+                self.add_error(
+                    field,
+                    _("Image %(number)s: %(mistake)s")
+                    % {"number": number, "mistake": mistake.messages[0]},
+                )
                 boxes = []
             self.reference_boxes.append(boxes)
 
@@ -323,17 +356,21 @@ class GenerationForm(forms.ModelForm):
         if count > most:
             self.add_error(
                 "reference_uploads" if "reference_uploads" in self.fields else None,
-                f"{self.spec.label} takes no reference images: remove them, or choose a model "
-                "that edits (Wan 2.7 Image)."
+                _(
+                    "%(model)s takes no reference images: remove them, or choose a model that "
+                    "edits (Wan 2.7 Image)."
+                )
+                % {"model": self.spec.label}
                 if not most
-                else f"{self.spec.label} takes at most {most} reference images; there are {count}.",
+                else _("%(model)s takes at most %(most)s reference images; there are %(count)s.")
+                % {"model": self.spec.label, "most": most, "count": count},
             )
         size = data.get("size")
         if size == CUSTOM_SIZE:
             width, height = data.get("width"), data.get("height")
             if not width or not height:
                 if "width" not in self.errors and "height" not in self.errors:
-                    self.add_error("width", "Enter both width and height for a custom size.")
+                    self.add_error("width", _("Enter both width and height for a custom size."))
                 return data
             size, size_field = _size_value(width, height), "width"
         elif not size:
@@ -413,7 +450,10 @@ def size_choices(
     named, rule = spec.sizes_for(references, image_set)
     presets = [(w, h) for w, h in SIZE_PRESETS if rule.refusal(w, h) is None]
     return (
-        [(name, f"{name} ({NAMED_SIZES[name]}² pixels)") for name in named]
+        [
+            (name, _("%(name)s (%(side)s² pixels)") % {"name": name, "side": NAMED_SIZES[name]})
+            for name in named
+        ]
         + [(_size_value(w, h), f"{w}×{h}") for w, h in presets]
-        + [(CUSTOM_SIZE, "Custom…")]
+        + [(CUSTOM_SIZE, _("Custom…"))]
     )

@@ -1,3 +1,4 @@
+from .accounts import Preferences
 from .curation import Board, BoardItem, Comment, Favourite, ReviewMark
 from .generations import Generation, GenerationQuerySet
 from .images import GeneratedImage, ReferenceImage
@@ -18,6 +19,7 @@ __all__ = [
     "Lease",
     "Membership",
     "Outage",
+    "Preferences",
     "ReferenceImage",
     "ReviewMark",
     "Role",

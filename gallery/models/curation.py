@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..validators import plain_text
 from .keyset import KeysetQuerySet
@@ -121,8 +122,8 @@ class ReviewMark(models.Model):
     """One team member's verdict on a team generation."""
 
     class Mark(models.TextChoices):
-        PICKED = "picked", "Picked"
-        REJECTED = "rejected", "Rejected"
+        PICKED = "picked", _("Picked")
+        REJECTED = "rejected", _("Rejected")
 
     generation = models.ForeignKey("Generation", on_delete=models.CASCADE, related_name="marks")
     user = models.ForeignKey(

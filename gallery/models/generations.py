@@ -16,6 +16,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..dashscope.catalog import MODELS, NAMED_SIZES
 from ..dashscope.client import TASK_LIFETIME, ImageRequest
@@ -179,22 +180,22 @@ class CancelRequest(models.TextChoices):
     """A person's cancel of a task at DashScope, which the dispatcher carries out (a web request
     never waits on DashScope)."""
 
-    REQUESTED = "REQUESTED", "Cancelling…"
-    REFUSED = "REFUSED", "Could not cancel: DashScope had already started it."
+    REQUESTED = "REQUESTED", _("Cancelling…")
+    REFUSED = "REFUSED", _("Could not cancel: DashScope had already started it.")
 
 
 class Generation(models.Model):
     CancelRequest = CancelRequest
 
     class Status(models.TextChoices):
-        QUEUED = "QUEUED", "Queued here"  # waiting for a free DashScope slot
-        SUBMITTING = "SUBMITTING", "Submitting"
-        PENDING = "PENDING", "Pending at DashScope"
-        RUNNING = "RUNNING", "Running"
-        DOWNLOADING = "DOWNLOADING", "Saving images"
-        SUCCEEDED = "SUCCEEDED", "Done"
-        FAILED = "FAILED", "Failed"
-        CANCELED = "CANCELED", "Cancelled"
+        QUEUED = "QUEUED", _("Queued here")  # waiting for a free DashScope slot
+        SUBMITTING = "SUBMITTING", _("Submitting")
+        PENDING = "PENDING", _("Pending at DashScope")
+        RUNNING = "RUNNING", _("Running")
+        DOWNLOADING = "DOWNLOADING", _("Saving images")
+        SUCCEEDED = "SUCCEEDED", _("Done")
+        FAILED = "FAILED", _("Failed")
+        CANCELED = "CANCELED", _("Cancelled")
 
     ACTIVE = (
         Status.QUEUED,

@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..validators import plain_text
 
@@ -17,9 +18,9 @@ INVITATION_LIFETIME = timedelta(days=7)
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MEMBER = "member", "Member"  # creates into and sees the team gallery
-    VIEWER = "viewer", "Viewer"  # only sees
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")  # creates into and sees the team gallery
+    VIEWER = "viewer", _("Viewer")  # only sees
 
 
 CREATOR_ROLES = (Role.OWNER, Role.MEMBER)
@@ -109,7 +110,7 @@ class Invitation(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
     role = models.CharField(
-        max_length=8, choices=[(Role.MEMBER, "Member"), (Role.VIEWER, "Viewer")]
+        max_length=8, choices=[(Role.MEMBER, _("Member")), (Role.VIEWER, _("Viewer"))]
     )
     token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -13,10 +14,16 @@ def duration(value: timedelta | None) -> str:
         return ""
     seconds = max(0, int(value.total_seconds()))
     if seconds < 60:
-        return f"{seconds} s"
+        return _("%(seconds)s s") % {"seconds": seconds}
     if seconds < 3600:
-        return f"{seconds // 60} min {seconds % 60} s"
-    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+        return _("%(minutes)s min %(seconds)s s") % {
+            "minutes": seconds // 60,
+            "seconds": seconds % 60,
+        }
+    return _("%(hours)s h %(minutes)s min") % {
+        "hours": seconds // 3600,
+        "minutes": seconds % 3600 // 60,
+    }
 
 
 # A new record is usually submitted at once; one still queued after this waits for a free slot.

@@ -11,6 +11,7 @@ from django.db.models import Count, F, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import listing
@@ -33,7 +34,7 @@ def board_list(request: HttpRequest) -> HttpResponse:
     form = BoardForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         board = form.save()
-        messages.success(request, f"Board “{board}” created.")
+        messages.success(request, _("Board “%(board)s” created.") % {"board": board})
         return redirect(board)
     items = _visible_items(request.user).filter(board=OuterRef("pk"))
     counted = items.order_by().values("board").annotate(n=Count("pk")).values("n")
@@ -79,7 +80,7 @@ def rename_board(request: HttpRequest, pk: int) -> HttpResponse:
         board.refresh_from_db()  # the heading keeps the name it still has
         return _board_page(request, board, form)
     form.save()
-    messages.success(request, f"Renamed to “{board}”.")
+    messages.success(request, _("Renamed to “%(board)s”.") % {"board": board})
     return redirect(board)
 
 
@@ -88,7 +89,9 @@ def rename_board(request: HttpRequest, pk: int) -> HttpResponse:
 def delete_board(request: HttpRequest, pk: int) -> HttpResponse:
     board = get_board_for_user(request, pk, change=True)
     board.delete()  # its items go with it; the images stay in the gallery
-    messages.success(request, f"Board “{board}” deleted; its images stay in the gallery.")
+    messages.success(
+        request, _("Board “%(board)s” deleted; its images stay in the gallery.") % {"board": board}
+    )
     return redirect("gallery:boards")
 
 
@@ -133,10 +136,12 @@ def add_to_board(request: HttpRequest, pk: int, index: int) -> HttpResponse:
         if not form.is_valid():
             raise Http404  # not a board this user may change
         board = form.cleaned_data["board"]
-        _, created = BoardItem.objects.get_or_create(
+        created = BoardItem.objects.get_or_create(
             board=board, image=image, defaults={"added_by": request.user}
-        )
-        notice = f"Added to “{board}”." if created else f"Already on “{board}”."
+        )[1]
+        notice = (_("Added to “%(board)s”.") if created else _("Already on “%(board)s”.")) % {
+            "board": board
+        }
         if not request.htmx:
             messages.success(request, notice)
             return redirect_back(request, generation)

@@ -8,6 +8,8 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from ..ids import parse_id
@@ -28,15 +30,15 @@ def bulk(request: HttpRequest) -> HttpResponse:
     picked = Generation.objects.visible_to(request.user).filter(pk__in=ids)
     action = request.POST.get("action")
     if not ids:
-        messages.error(request, "Tick the generations to act on first.")
+        messages.error(request, _("Tick the generations to act on first."))
     elif action == "zip":
         size = GeneratedImage.objects.filter(generation__in=picked).aggregate(n=Sum("bytes"))["n"]
         if (size or 0) <= ZIP_MAX_BYTES:
             return zip_of(picked)
         messages.error(
             request,
-            f"Those images come to {filesizeformat(size)}, more than one ZIP may hold "
-            f"({filesizeformat(ZIP_MAX_BYTES)}): pick fewer.",
+            _("Those images come to %(size)s, more than one ZIP may hold (%(most)s): pick fewer.")
+            % {"size": filesizeformat(size), "most": filesizeformat(ZIP_MAX_BYTES)},
         )
     elif action == "delete":
         finished = (
@@ -48,9 +50,16 @@ def bulk(request: HttpRequest) -> HttpResponse:
         skipped = len(ids) - moved
         messages.success(
             request,
-            f"Moved {moved} to the trash."
+            ngettext("Moved %(count)s to the trash.", "Moved %(count)s to the trash.", moved)
+            % {"count": moved}
             + (
-                f" {skipped} left alone (not yours to delete, or still being made)."
+                " "
+                + ngettext(
+                    "%(count)s left alone (not yours to delete, or still being made).",
+                    "%(count)s left alone (not yours to delete, or still being made).",
+                    skipped,
+                )
+                % {"count": skipped}
                 if skipped
                 else ""
             ),
@@ -62,5 +71,13 @@ def bulk(request: HttpRequest) -> HttpResponse:
             [BoardItem(board=board, image=image, added_by=request.user) for image in images],
             ignore_conflicts=True,  # already on the board
         )
-        messages.success(request, f"Added {len(added)} image(s) to “{board}”.")
+        messages.success(
+            request,
+            ngettext(
+                "Added %(count)s image to “%(board)s”.",
+                "Added %(count)s images to “%(board)s”.",
+                len(added),
+            )
+            % {"count": len(added), "board": board},
+        )
     return redirect_back(request, "gallery:home")

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from ..ids import parse_id
@@ -72,28 +73,28 @@ def word_diff(a: str, b: str) -> tuple[list[tuple[str, bool]], list[tuple[str, b
 
 def compared_rows(a: Generation, b: Generation) -> list[Row]:
     def on_off(value: bool) -> str:
-        return "on" if value else "off"
+        return _("on") if value else _("off")
 
     def when(moment: datetime) -> str:
-        return date_format(timezone.localtime(moment), "Y-m-d H:i")
+        return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
 
     def seed(generation: Generation) -> str:
-        return "random" if generation.seed is None else str(generation.seed)
+        return _("random") if generation.seed is None else str(generation.seed)
 
     rows = [
-        Row("Prompt", a.prompt, b.prompt),
-        Row("Negative prompt", a.negative_prompt, b.negative_prompt),
+        Row(_("Prompt"), a.prompt, b.prompt),
+        Row(_("Negative prompt"), a.negative_prompt, b.negative_prompt),
         # DashScope's rewrite: an outcome, not a choice, so its words are marked but not the row.
-        Row("Actual prompt", a.actual_prompt, b.actual_prompt, parameter=False),
-        Row("Model", a.model, b.model),
-        Row("Size", a.size, b.size),
-        Row("Images", a.n, b.n),
-        Row("Seed", seed(a), seed(b)),
-        Row("Prompt extend", on_off(a.prompt_extend), on_off(b.prompt_extend)),
-        Row("Watermark", on_off(a.watermark), on_off(b.watermark)),
-        Row("Status", a.get_status_display(), b.get_status_display(), parameter=False),
-        Row("Made by", a.owner.get_username(), b.owner.get_username(), parameter=False),
-        Row("Created", when(a.created_at), when(b.created_at), parameter=False),
+        Row(_("Actual prompt"), a.actual_prompt, b.actual_prompt, parameter=False),
+        Row(_("Model"), a.model, b.model),
+        Row(_("Size"), a.size, b.size),
+        Row(_("Images"), a.n, b.n),
+        Row(_("Seed"), seed(a), seed(b)),
+        Row(_("Prompt extend"), on_off(a.prompt_extend), on_off(b.prompt_extend)),
+        Row(_("Watermark"), on_off(a.watermark), on_off(b.watermark)),
+        Row(_("Status"), a.get_status_display(), b.get_status_display(), parameter=False),
+        Row(_("Made by"), a.owner.get_username(), b.owner.get_username(), parameter=False),
+        Row(_("Created"), when(a.created_at), when(b.created_at), parameter=False),
     ]
     for row in rows[:3]:
         if row.a != row.b:

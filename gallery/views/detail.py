@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import CommentForm
@@ -70,12 +71,12 @@ def _took(delta: timedelta) -> str:
 def timings(generation: Generation) -> list[Step]:
     """The steps a generation went through, each with the time it took to get there."""
     Status = Generation.Status
-    ended = "Images stored" if generation.status == Status.SUCCEEDED else "Ended here"
+    ended = _("Images stored") if generation.status == Status.SUCCEEDED else _("Ended here")
     moments = [
-        ("Queued here", generation.created_at),
-        ("Submitted to DashScope", generation.submitted_at),
-        ("Started at DashScope", generation.started_at),
-        ("Finished at DashScope", generation.finished_at),
+        (_("Queued here"), generation.created_at),
+        (_("Submitted to DashScope"), generation.submitted_at),
+        (_("Started at DashScope"), generation.started_at),
+        (_("Finished at DashScope"), generation.finished_at),
         (ended, generation.completed_at),
     ]
     steps: list[Step] = []
@@ -154,7 +155,7 @@ def share(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_for_author(request, pk)
     team = get_object_or_404(teams_to_create_in(request.user), pk=posted_id(request, "team"))
     Generation.objects.filter(pk=generation.pk).update(team=team)
-    messages.success(request, f"Shared with {team}.")
+    messages.success(request, _("Shared with %(team)s.") % {"team": team})
     return redirect(generation)
 
 
@@ -166,7 +167,7 @@ def unshare(request: HttpRequest, pk: int) -> HttpResponse:
     if generation.team_id:
         team = generation.team
         Generation.objects.filter(pk=generation.pk).update(team=None)
-        messages.success(request, f"No longer shared with {team}.")
+        messages.success(request, _("No longer shared with %(team)s.") % {"team": team})
         if generation.owner_id != request.user.pk:
             return redirect(team)  # the team owner no longer sees it
     return redirect(generation)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..forms import CommentForm
@@ -63,5 +64,5 @@ def mark(request: HttpRequest, pk: int) -> HttpResponse:
     elif value == "":
         ReviewMark.objects.filter(generation=generation, user=request.user).delete()
     else:
-        return HttpResponseBadRequest("A mark is picked, rejected, or empty to clear it.")
+        return HttpResponseBadRequest(_("A mark is picked, rejected, or empty to clear it."))
     return _section(request, generation)

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import listing
@@ -61,7 +62,7 @@ def invite(request: HttpRequest, pk: int) -> HttpResponse:
     form = InvitationForm(request.POST)
     if form.is_valid():
         team.invitations.create(role=form.cleaned_data["role"], created_by=request.user)
-        messages.success(request, "Invitation link created: send it to one person.")
+        messages.success(request, _("Invitation link created: send it to one person."))
     return redirect(team)
 
 
@@ -71,7 +72,7 @@ def revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk, roles=[Role.OWNER])
     invitation = get_object_or_404(team.invitations, pk=invitation_pk)
     team.invitations.filter(pk=invitation.pk, revoked_at=None).update(revoked_at=timezone.now())
-    messages.success(request, "Invitation revoked.")
+    messages.success(request, _("Invitation revoked."))
     return redirect(team)
 
 
@@ -81,10 +82,10 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
     team = invitation.team
     if team.role_of(request.user):
-        messages.info(request, f"You are already in {team}.")
+        messages.info(request, _("You are already in %(team)s.") % {"team": team})
         return redirect(team)
     if request.method == "POST" and invitation.accept(request.user):
-        messages.success(request, f"Welcome to {team}.")
+        messages.success(request, _("Welcome to %(team)s.") % {"team": team})
         return redirect(team)
     invitation.refresh_from_db()
     return render(request, "gallery/join.html", {"invitation": invitation, "team": team})
@@ -100,7 +101,7 @@ def remove_member(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk, roles=[Role.OWNER])
     membership = _member(team, user_pk)
     if membership.role == Role.OWNER:
-        messages.error(request, "Pass ownership on before leaving the team.")
+        messages.error(request, _("Pass ownership on before leaving the team."))
     else:
         team.remove(membership.user)
         messages.success(request, f"{membership.user} was removed; what they shared stays.")
@@ -127,8 +128,10 @@ def change_role(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
 def leave(request: HttpRequest, pk: int) -> HttpResponse:
     team = get_team_for_user(request, pk)
     if team.role_of(request.user) == Role.OWNER:
-        messages.error(request, "Pass ownership on before leaving the team.")
+        messages.error(request, _("Pass ownership on before leaving the team."))
         return redirect(team)
     team.remove(request.user)
-    messages.success(request, f"You left {team}; what you shared stays in its gallery.")
+    messages.success(
+        request, _("You left %(team)s; what you shared stays in its gallery.") % {"team": team}
+    )
     return redirect("gallery:teams")

@@ -9,6 +9,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from ..models import Generation
@@ -20,11 +22,17 @@ from ..permissions import get_generation_to_manage
 def delete(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_to_manage(request, pk)
     if generation.is_active:
-        messages.error(request, "It is still being made: cancel it first, or wait.")
+        messages.error(request, _("It is still being made: cancel it first, or wait."))
         return redirect(generation)
     Generation.objects.filter(pk=generation.pk).update(deleted_at=timezone.now())
     messages.success(
-        request, f"Moved to the trash. Its author can restore it for {settings.TRASH_DAYS} days."
+        request,
+        ngettext(
+            "Moved to the trash. Its author can restore it for %(days)s day.",
+            "Moved to the trash. Its author can restore it for %(days)s days.",
+            settings.TRASH_DAYS,
+        )
+        % {"days": settings.TRASH_DAYS},
     )
     return redirect("gallery:home")
 
@@ -42,5 +50,5 @@ def trash(request: HttpRequest) -> HttpResponse:
 def restore(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_object_or_404(Generation.objects.in_trash_of(request.user), pk=pk)
     Generation.objects.filter(pk=generation.pk).update(deleted_at=None)
-    messages.success(request, "Restored.")
+    messages.success(request, _("Restored."))
     return redirect(generation)

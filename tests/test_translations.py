@@ -1,0 +1,152 @@
+"""The Chinese catalogue: every string the code marks is translated, and a page in Chinese
+shows no English that was left unmarked."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from gallery.dashscope.catalog import MODELS
+from gallery.dashscope.errors import EXPLANATIONS, ErrorCode
+from gallery.models import Board, BoardItem, Membership, Role, Team
+
+from .factories import create_user, finished_generation, make_generation
+from .harness import ROOT
+
+CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+
+def test_the_catalogue_translates_every_string_the_code_marks(tmp_path):
+    """`make messages` on a copy of the code finds nothing new, and nothing fuzzy or empty."""
+    if shutil.which("msgfmt") is None:
+        pytest.fail("GNU gettext is missing: `make gettext` installs it", pytrace=False)
+    for part in ("gallery", "templates", "wanxweb", "locale"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("*.mo"))
+    shutil.copy(ROOT / "manage.py", tmp_path)
+    subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "zh_Hans", "--no-location"],
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "VAR_DIR": str(tmp_path / "var")},
+        check=True,
+        capture_output=True,
+    )
+    checked = subprocess.run(
+        ["msgfmt", "--check", "--statistics", "-o", "/dev/null", "django.po"],
+        cwd=tmp_path / "locale" / "zh_Hans" / "LC_MESSAGES",
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
+    assert re.fullmatch(r"\d+ translated messages?\.\n", checked.stderr), (
+        f"{checked.stderr.strip()}: run `make messages` and translate what is new or fuzzy in "
+        "locale/zh_Hans/LC_MESSAGES/django.po"
+    )
+
+
+class VisibleText(HTMLParser):
+    """The words a person sees or hears on a page: text, and the attributes that are read out
+    or shown (title, alt, aria-label, placeholder)."""
+
+    SPOKEN = {"title", "alt", "aria-label", "placeholder"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.words: list[str] = []
+        self.hidden = 0  # inside <script>, <style> or <code>
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in ("script", "style", "code", "template"):
+            self.hidden += 1
+        self.words += [value for name, value in attrs if name in self.SPOKEN and value]
+
+    def handle_endtag(self, tag) -> None:
+        if tag in ("script", "style", "code", "template"):
+            self.hidden -= 1
+
+    def handle_data(self, data) -> None:
+        if not self.hidden:
+            self.words.append(data)
+
+
+# Names that stay as they are in Chinese: ours, Alibaba's, formats and units.
+NAMES = {
+    "wanxweb", "DashScope", "Alibaba", "Cloud", "API", "Key", "ZIP", "PNG", "JPEG", "BMP",
+    "WebP", "MB", "KB", "px", "LLM", "AI", "ID", "UTC", "x1", "y1", "x2", "y2", "e.g",
+    "English", "K", "x", "i",
+}  # fmt: skip
+LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z.]*[A-Za-z]|[A-Za-z]")
+# Models by their labels and names, and DashScope's error codes (shown as they are, to quote).
+MODEL_WORDS = {
+    word for name, model in MODELS.items() for word in LATIN_WORD.findall(f"{name} {model.label}")
+}
+CODES = {word for code in [*EXPLANATIONS, *ErrorCode] for word in LATIN_WORD.findall(code)}
+
+
+def english_left(html: str, own: set[str]) -> set[str]:
+    parser = VisibleText()
+    parser.feed(html)
+    words = {word.strip(".") for text in parser.words for word in LATIN_WORD.findall(text)}
+    return words - NAMES - MODEL_WORDS - CODES - own
+
+
+@pytest.fixture
+def chinese_world(db, media_root, client):
+    """小明, in a team with a finished, a failed and a trashed generation, a board, a comment."""
+    ming = create_user("小明")
+    hong = create_user("小红")
+    team = Team.objects.create(name="设计组")
+    Membership.objects.create(team=team, user=ming, role=Role.OWNER)
+    Membership.objects.create(team=team, user=hong, role=Role.MEMBER)
+    done = finished_generation(ming, prompt="雪地里的红狐狸", team=team, n=2)
+    remix = finished_generation(ming, prompt="雪地里的红狐狸，黄昏", parent=done)
+    make_generation(ming, prompt="失败的一张", status="FAILED", error_code="DataInspectionFailed")
+    make_generation(ming, prompt="扔掉的一张", status="SUCCEEDED", deleted_at=timezone.now())
+    make_generation(ming, prompt="排队的一张")
+    board = Board.objects.create(name="灵感", owner=ming)
+    BoardItem.objects.create(board=board, image=done.images.first(), added_by=ming)
+    done.comments.create(author=hong, body="很好看")
+    client.force_login(ming)
+    return {"done": done, "remix": remix, "team": team, "board": board}
+
+
+def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
+    done, remix = chinese_world["done"], chinese_world["remix"]
+    team, board = chinese_world["team"], chinese_world["board"]
+    pages = [
+        reverse("gallery:home"),
+        reverse("gallery:home") + "?status=FAILED&q=x",
+        reverse("gallery:detail", args=[done.pk]),
+        reverse("gallery:detail", args=[remix.pk]),
+        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
+        reverse("gallery:boards"),
+        reverse("gallery:board", args=[board.pk]),
+        reverse("gallery:teams"),
+        reverse("gallery:team", args=[team.pk]),
+        reverse("gallery:team_gallery", args=[team.pk]),
+        reverse("gallery:trash"),
+        reverse("password_change"),
+        "/g/999999/",
+    ]
+    own = {"x", "q"}  # what this test typed into a filter
+    for url in pages:
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+        assert page.status_code in (200, 404), url
+        assert '<html lang="zh-hans">' in page.content.decode()
+        left = english_left(page.content.decode(), own)
+        assert not left, f"{url}: {sorted(left)}"
+
+
+def test_the_login_page_in_chinese_leaves_no_english_words(db, client):
+    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert not english_left(page.content.decode(), set())
+
+
+def test_a_page_in_english_is_english(chinese_world, client):
+    page = client.get(reverse("gallery:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="en">' in page.content.decode()
+    assert "Your generations" in page.content.decode()

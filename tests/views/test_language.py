@@ -1,0 +1,63 @@
+"""The language: the browser's, or the one chosen in the menu, remembered for the person."""
+
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from gallery.models import Preferences
+
+from ..factories import PASSWORD
+
+HOME = reverse("gallery:home")
+
+
+def speaks(page) -> str:
+    return page.content.decode().split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def test_the_page_speaks_what_the_browser_asks_for(logged_in):
+    assert speaks(logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9,en;q=0.5")) == "zh-hans"
+    assert speaks(logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9")) == "en"
+    assert speaks(logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="fr-FR")) == "en"
+
+
+def test_the_menu_offers_the_other_language_named_in_itself(logged_in):
+    page = logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'value="zh-hans" lang="zh-hans" class="link">简体中文</button>' in page
+    page = logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'value="en" lang="en" class="link">English</button>' in page
+
+
+def test_someone_not_logged_in_switches_and_comes_back_to_the_page(client, db):
+    login = reverse("login")
+    response = client.post(
+        reverse("set_language"), {"language": "zh-hans"}, HTTP_REFERER=f"http://testserver{login}"
+    )
+    assert response.status_code == 302 and response["Location"] == f"http://testserver{login}"
+    page = client.get(login, HTTP_ACCEPT_LANGUAGE="en")
+    assert speaks(page) == "zh-hans" and "登录" in page.content.decode()
+
+
+def test_a_choice_is_remembered_for_the_next_login_on_another_device(logged_in, user):
+    logged_in.post(reverse("set_language"), {"language": "zh-hans"})
+    assert Preferences.objects.get(user=user).language == "zh-hans"
+
+    elsewhere = Client(HTTP_ACCEPT_LANGUAGE="en-US")
+    login = reverse("login")
+    elsewhere.get(login)
+    elsewhere.post(login, {"username": user.username, "password": PASSWORD})
+    assert elsewhere.cookies[settings.LANGUAGE_COOKIE_NAME].value == "zh-hans"
+    assert speaks(elsewhere.get(HOME)) == "zh-hans"
+
+
+def test_switching_back_is_remembered_too(logged_in, user):
+    logged_in.post(reverse("set_language"), {"language": "zh-hans"})
+    logged_in.post(reverse("set_language"), {"language": "en"})
+    assert Preferences.objects.get(user=user).language == "en"
+    assert speaks(logged_in.get(HOME, HTTP_ACCEPT_LANGUAGE="zh-hans")) == "en"
+
+
+def test_a_language_not_offered_changes_nothing(logged_in, user):
+    assert logged_in.post(reverse("set_language"), {"language": "fr"}).status_code == 400
+    assert not Preferences.objects.filter(user=user).exists()
+    assert settings.LANGUAGE_COOKIE_NAME not in logged_in.cookies
