@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     Board,
@@ -62,7 +63,7 @@ class GenerationAdmin(admin.ModelAdmin):
     ]
     inlines = [GeneratedImageInline]
 
-    @admin.display(description="prompt")
+    @admin.display(description=_("prompt"))
     def short_prompt(self, obj: Generation) -> str:
         return obj.prompt[:60]
 

@@ -8,8 +8,9 @@ import sys
 from html.parser import HTMLParser
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from gallery.dashscope.catalog import MODELS
 from gallery.dashscope.errors import EXPLANATIONS, ErrorCode
@@ -150,3 +151,21 @@ def test_a_page_in_english_is_english(chinese_world, client):
     page = client.get(reverse("gallery:home"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
     assert '<html lang="en">' in page.content.decode()
     assert "Your generations" in page.content.decode()
+
+
+def test_our_models_are_named_in_chinese_in_the_admin():
+    """The admin's own words are Django's; the names of our models and fields are ours."""
+    with translation.override("zh-hans"):
+        names = {
+            f"{model.__name__}.{field.name}": str(field.verbose_name)
+            for model in apps.get_app_config("gallery").get_models()
+            for field in model._meta.get_fields()
+            if hasattr(field, "verbose_name") and field.model is model
+        }
+        names |= {
+            model.__name__: f"{model._meta.verbose_name} {model._meta.verbose_name_plural}"
+            for model in apps.get_app_config("gallery").get_models()
+        }
+        names["the app"] = str(apps.get_app_config("gallery").verbose_name)
+    english = {where: name for where, name in names.items() if english_left(name, set())}
+    assert not english, english

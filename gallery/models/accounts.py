@@ -7,7 +7,10 @@ class Preferences(models.Model):
     """How the app speaks to a person, kept for every device they log in from."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferences"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="preferences",
     )
     # Blank: their browser's language, as Accept-Language says.
     language = models.CharField(

@@ -22,23 +22,33 @@ class BoardQuerySet(models.QuerySet):
 class Board(models.Model):
     """A named collection of images, personal (owner) or shared by a team (team)."""
 
-    name = models.CharField(max_length=80, validators=[plain_text])
+    name = models.CharField(_("name"), max_length=80, validators=[plain_text])
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="boards",
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="boards"
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="boards",
     )
-    created_at = models.DateTimeField(default=timezone.now)
-    images = models.ManyToManyField("GeneratedImage", through="BoardItem", related_name="boards")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    images = models.ManyToManyField(
+        "GeneratedImage", verbose_name=_("images"), through="BoardItem", related_name="boards"
+    )
 
     objects = BoardQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("board")
+        verbose_name_plural = _("boards")
         ordering = ["name", "id"]
         constraints = [
             models.CheckConstraint(
@@ -60,18 +70,29 @@ class BoardItemQuerySet(KeysetQuerySet):
 
 
 class BoardItem(models.Model):
-    board = models.ForeignKey(Board, on_delete=models.CASCADE, related_name="items")
+    board = models.ForeignKey(
+        Board, verbose_name=_("board"), on_delete=models.CASCADE, related_name="items"
+    )
     image = models.ForeignKey(
-        "GeneratedImage", on_delete=models.CASCADE, related_name="board_items"
+        "GeneratedImage",
+        verbose_name=_("image"),
+        on_delete=models.CASCADE,
+        related_name="board_items",
     )
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("added by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    added_at = models.DateTimeField(default=timezone.now)
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
 
     objects = BoardItemQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("board item")
+        verbose_name_plural = _("board items")
         ordering = ["-added_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["board", "image"], name="image_once_per_board")
@@ -87,14 +108,22 @@ class BoardItem(models.Model):
 
 class Favourite(models.Model):
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="favourites"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="favourites",
     )
     generation = models.ForeignKey(
-        "Generation", on_delete=models.CASCADE, related_name="favourites"
+        "Generation",
+        verbose_name=_("generation"),
+        on_delete=models.CASCADE,
+        related_name="favourites",
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("favourite")
+        verbose_name_plural = _("favourites")
         constraints = [
             models.UniqueConstraint(fields=["user", "generation"], name="one_star_per_user")
         ]
@@ -104,14 +133,24 @@ class Favourite(models.Model):
 
 
 class Comment(models.Model):
-    generation = models.ForeignKey("Generation", on_delete=models.CASCADE, related_name="comments")
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments"
+    generation = models.ForeignKey(
+        "Generation",
+        verbose_name=_("generation"),
+        on_delete=models.CASCADE,
+        related_name="comments",
     )
-    body = models.TextField(max_length=2000, validators=[plain_text])
-    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.CASCADE,
+        related_name="comments",
+    )
+    body = models.TextField(_("body"), max_length=2000, validators=[plain_text])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
         ordering = ["created_at", "id"]
 
     def __str__(self) -> str:
@@ -125,14 +164,21 @@ class ReviewMark(models.Model):
         PICKED = "picked", _("Picked")
         REJECTED = "rejected", _("Rejected")
 
-    generation = models.ForeignKey("Generation", on_delete=models.CASCADE, related_name="marks")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_marks"
+    generation = models.ForeignKey(
+        "Generation", verbose_name=_("generation"), on_delete=models.CASCADE, related_name="marks"
     )
-    mark = models.CharField(max_length=8, choices=Mark.choices)
-    updated_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="review_marks",
+    )
+    mark = models.CharField(_("mark"), max_length=8, choices=Mark.choices)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("review mark")
+        verbose_name_plural = _("review marks")
         constraints = [
             models.UniqueConstraint(fields=["generation", "user"], name="one_mark_per_member")
         ]

@@ -224,67 +224,104 @@ class Generation(models.Model):
     )
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="generations"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="generations",
     )
     team = models.ForeignKey(  # shared with this team; private to its owner when empty
-        Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="generations"
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="generations",
     )
-    deleted_at = models.DateTimeField(null=True, blank=True)  # in the trash since
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)  # in the trash since
     parent = models.ForeignKey(  # the generation this one was made again from
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="remixes"
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="remixes",
     )
-    model = models.CharField(max_length=40, choices=[(m, m) for m in MODELS])
-    prompt = models.TextField()
-    negative_prompt = models.TextField(blank=True)
+    model = models.CharField(_("model"), max_length=40, choices=[(m, m) for m in MODELS])
+    prompt = models.TextField(_("prompt"))
+    negative_prompt = models.TextField(_("negative prompt"), blank=True)
     # With a named size ("2K"), its nominal square; the stored images have their real sides.
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    size_name = models.CharField(max_length=2, blank=True, choices=[(s, s) for s in NAMED_SIZES])
-    n = models.PositiveSmallIntegerField("images", default=1)
-    seed = models.PositiveIntegerField(null=True, blank=True)
-    prompt_extend = models.BooleanField(default=True)
-    watermark = models.BooleanField(default=False)
-    thinking_mode = models.BooleanField(default=True)  # sent only to models that take it
-    enable_sequential = models.BooleanField("image set", default=False)
-    color_palette = models.JSONField(default=list, blank=True)  # as DashScope is sent it
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    size_name = models.CharField(
+        _("size name"), max_length=2, blank=True, choices=[(s, s) for s in NAMED_SIZES]
+    )
+    n = models.PositiveSmallIntegerField(_("images"), default=1)
+    seed = models.PositiveIntegerField(_("seed"), null=True, blank=True)
+    prompt_extend = models.BooleanField(_("prompt extend"), default=True)
+    watermark = models.BooleanField(_("watermark"), default=False)
+    thinking_mode = models.BooleanField(
+        _("thinking mode"), default=True
+    )  # sent only to models that take it
+    enable_sequential = models.BooleanField(_("image set"), default=False)
+    color_palette = models.JSONField(
+        _("color palette"), default=list, blank=True
+    )  # as DashScope is sent it
 
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    task_id = models.CharField(max_length=64, blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)  # DashScope's scheduled_time
-    finished_at = models.DateTimeField(null=True, blank=True)  # DashScope's end_time
-    completed_at = models.DateTimeField(null=True, blank=True)  # terminal here, images stored
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.QUEUED
+    )
+    task_id = models.CharField(_("task id"), max_length=64, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    started_at = models.DateTimeField(
+        _("started at"), null=True, blank=True
+    )  # DashScope's scheduled_time
+    finished_at = models.DateTimeField(
+        _("finished at"), null=True, blank=True
+    )  # DashScope's end_time
+    completed_at = models.DateTimeField(
+        _("completed at"), null=True, blank=True
+    )  # terminal here, images stored
     # end_time - submit_time on DashScope's own clock: what the poll schedule learns from.
-    task_seconds = models.FloatField(null=True, blank=True)
+    task_seconds = models.FloatField(_("seconds at DashScope"), null=True, blank=True)
     # When the dispatcher next acts on the record: one field per status, empty in the others
     # (gallery/lifecycle.py keeps it so).
     # QUEUED: not sent again before this (after DashScope refused it for now)
-    retry_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(_("retry at"), null=True, blank=True)
     # SUBMITTING: unless the POST was answered by then, look for the task in DashScope's list
-    reconcile_at = models.DateTimeField(null=True, blank=True)
+    reconcile_at = models.DateTimeField(_("reconcile at"), null=True, blank=True)
     # PENDING, RUNNING: when to query the task next
-    poll_at = models.DateTimeField(null=True, blank=True)
+    poll_at = models.DateTimeField(_("poll at"), null=True, blank=True)
     # DOWNLOADING: the store job holds the record until then; past it, the sweep starts another
-    store_claimed_until = models.DateTimeField(null=True, blank=True)
-    checks = models.PositiveIntegerField(default=0)  # task queries spent so far
+    store_claimed_until = models.DateTimeField(_("store claimed until"), null=True, blank=True)
+    checks = models.PositiveIntegerField(_("checks"), default=0)  # task queries spent so far
     # consecutive queries that brought no status (an error or an UNKNOWN): they space out
-    missed_checks = models.PositiveSmallIntegerField(default=0)
-    unknown_since = models.DateTimeField(null=True, blank=True)  # DashScope answers UNKNOWN
-    cancel_request = models.CharField(max_length=10, choices=CancelRequest, blank=True)
-    rechecked_at = models.DateTimeField(null=True, blank=True)  # when a person asked to look again
-    submit_attempts = models.PositiveSmallIntegerField(default=0)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
-    actual_prompt = models.TextField(blank=True)
-    image_count = models.PositiveSmallIntegerField(default=0)  # images DashScope billed
+    missed_checks = models.PositiveSmallIntegerField(_("missed checks"), default=0)
+    unknown_since = models.DateTimeField(
+        _("unknown since"), null=True, blank=True
+    )  # DashScope answers UNKNOWN
+    cancel_request = models.CharField(
+        _("cancel request"), max_length=10, choices=CancelRequest, blank=True
+    )
+    rechecked_at = models.DateTimeField(
+        _("rechecked at"), null=True, blank=True
+    )  # when a person asked to look again
+    submit_attempts = models.PositiveSmallIntegerField(_("submit attempts"), default=0)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
+    actual_prompt = models.TextField(_("actual prompt"), blank=True)
+    image_count = models.PositiveSmallIntegerField(
+        _("image count"), default=0
+    )  # images DashScope billed
     # DashScope's `output.results`, kept from the final poll until the images are stored.
-    results = models.JSONField(default=list, blank=True)
+    results = models.JSONField(_("results"), default=list, blank=True)
 
     objects = GenerationQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("generation")
+        verbose_name_plural = _("generations")
         ordering = ["-created_at", "-id"]
         indexes = [
             # a user's history, newest first

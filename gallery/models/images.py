@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from ..dashscope.errors import explain
 
@@ -17,20 +18,25 @@ def format_boxes(boxes: list) -> str:
 
 class GeneratedImage(models.Model):
     generation = models.ForeignKey(
-        "gallery.Generation", on_delete=models.CASCADE, related_name="images"
+        "gallery.Generation",
+        verbose_name=_("generation"),
+        on_delete=models.CASCADE,
+        related_name="images",
     )
-    index = models.PositiveSmallIntegerField()
+    index = models.PositiveSmallIntegerField(_("index"))
     # Saved under generations/<id>/ by the download job (see downloads.py).
-    original = models.FileField(blank=True)
-    thumbnail = models.FileField(blank=True)
-    width = models.PositiveIntegerField(null=True, blank=True)
-    height = models.PositiveIntegerField(null=True, blank=True)
-    bytes = models.PositiveIntegerField(null=True, blank=True)
-    seed = models.PositiveIntegerField(null=True, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    error_message = models.TextField(blank=True)
+    original = models.FileField(_("original"), blank=True)
+    thumbnail = models.FileField(_("thumbnail"), blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    bytes = models.PositiveIntegerField(_("bytes"), null=True, blank=True)
+    seed = models.PositiveIntegerField(_("seed"), null=True, blank=True)
+    error_code = models.CharField(_("error code"), max_length=64, blank=True)
+    error_message = models.TextField(_("error message"), blank=True)
 
     class Meta:
+        verbose_name = _("generated image")
+        verbose_name_plural = _("generated images")
         ordering = ["index"]
         constraints = [
             models.UniqueConstraint(fields=["generation", "index"], name="one_image_per_index")
@@ -50,18 +56,22 @@ class ReferenceImage(models.Model):
     ("image 1" is index 0); as private as the generation."""
 
     generation = models.ForeignKey(
-        "gallery.Generation", on_delete=models.CASCADE, related_name="references"
+        "gallery.Generation",
+        verbose_name=_("generation"),
+        on_delete=models.CASCADE,
+        related_name="references",
     )
-    index = models.PositiveSmallIntegerField()
-    image = models.FileField()  # under generations/<id>/references/
-    thumbnail = models.FileField()  # WebP, for cards and the form
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
+    index = models.PositiveSmallIntegerField(_("index"))
+    image = models.FileField(_("image"))  # under generations/<id>/references/
+    thumbnail = models.FileField(_("thumbnail"))  # WebP, for cards and the form
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
     # Where in it the model is to work: up to 2 boxes [x1, y1, x2, y2] in its pixels (wan2.7).
-    boxes = models.JSONField(default=list, blank=True)
+    boxes = models.JSONField(_("boxes"), default=list, blank=True)
     # The stored image it was taken from, when picked from the gallery: its lineage.
     source = models.ForeignKey(
         GeneratedImage,
+        verbose_name=_("source"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -69,6 +79,8 @@ class ReferenceImage(models.Model):
     )
 
     class Meta:
+        verbose_name = _("reference image")
+        verbose_name_plural = _("reference images")
         ordering = ["index"]
         constraints = [
             models.UniqueConstraint(fields=["generation", "index"], name="one_reference_per_index")

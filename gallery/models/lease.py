@@ -5,15 +5,20 @@ from datetime import timedelta
 from django.db import models
 from django.db.models import ExpressionWrapper, Q
 from django.db.models.functions import Now
+from django.utils.translation import gettext_lazy as _
 
 
 class Lease(models.Model):
     """A named lock with an expiry, so one dispatcher loop runs in the whole deployment. Times
     are the database's (`Now()`), not each machine's clock, which may be a little off."""
 
-    name = models.CharField(max_length=40, primary_key=True)
-    holder = models.CharField(max_length=64)
-    expires_at = models.DateTimeField()
+    name = models.CharField(_("name"), max_length=40, primary_key=True)
+    holder = models.CharField(_("holder"), max_length=64)
+    expires_at = models.DateTimeField(_("expires at"))
+
+    class Meta:
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
 
     def __str__(self) -> str:
         return self.name

@@ -32,12 +32,14 @@ class TeamQuerySet(models.QuerySet):
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=80, validators=[plain_text])
-    created_at = models.DateTimeField(default=timezone.now)
+    name = models.CharField(_("name"), max_length=80, validators=[plain_text])
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     objects = TeamQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
@@ -77,14 +79,21 @@ class Team(models.Model):
 
 
 class Membership(models.Model):
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="memberships"
     )
-    role = models.CharField(max_length=8, choices=Role.choices, default=Role.MEMBER)
-    joined_at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now)
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         ordering = ["joined_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_user"),
@@ -108,25 +117,34 @@ def _expiry():
 class Invitation(models.Model):
     """A single-use link that adds whoever opens it (logged in) to the team."""
 
-    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
-    role = models.CharField(
-        max_length=8, choices=[(Role.MEMBER, _("Member")), (Role.VIEWER, _("Viewer"))]
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="invitations"
     )
-    token = models.CharField(max_length=64, unique=True, default=_new_token, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField(default=_expiry)
+    role = models.CharField(
+        _("role"), max_length=8, choices=[(Role.MEMBER, _("Member")), (Role.VIEWER, _("Viewer"))]
+    )
+    token = models.CharField(
+        _("token"), max_length=64, unique=True, default=_new_token, editable=False
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.CASCADE
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"), default=_expiry)
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@
 // one card), Escape or a click beside the image closes it. `data-download` is the "Download
 // original" link, `data-reference` the "Use as reference" one. Without JavaScript, or outside a scope, the link opens the original.
 // Cards replaced by htmx need nothing: clicks are caught on the document.
+// Its words are the page's, in the page's language: #viewer-words in base.html.
 (function () {
   "use strict";
 
@@ -21,19 +22,20 @@
   }
 
   function build() {
-    dialog = element("dialog", { "class": "viewer", "aria-label": "Image viewer" });
+    var words = document.getElementById("viewer-words").dataset;
+    dialog = element("dialog", { "class": "viewer", "aria-label": words.viewer });
     picture = element("img", { "class": "viewer-image", alt: "" });
     count = element("span", { "class": "viewer-count" });
     caption = element("span", { "class": "viewer-caption" });
-    download = element("a", { "class": "viewer-download", download: "" }, "Download original");
-    reference = element("a", { "class": "viewer-reference" }, "Use as reference");
+    download = element("a", { "class": "viewer-download", download: "" }, words.download);
+    reference = element("a", { "class": "viewer-reference" }, words.reference);
     var figure = element("figure");
     var bar = element("figcaption");
     bar.append(count, caption, reference, download);
     figure.append(picture, bar);
-    var previous = element("button", { type: "button", "class": "viewer-previous", "aria-label": "Previous image (←)" }, "‹");
-    var next = element("button", { type: "button", "class": "viewer-next", "aria-label": "Next image (→)" }, "›");
-    var close = element("button", { type: "button", "class": "viewer-close", "aria-label": "Close (Esc)" }, "×");
+    var previous = element("button", { type: "button", "class": "viewer-previous", "aria-label": words.previous }, "‹");
+    var next = element("button", { type: "button", "class": "viewer-next", "aria-label": words.next }, "›");
+    var close = element("button", { type: "button", "class": "viewer-close", "aria-label": words.close }, "×");
     dialog.append(figure, previous, next, close);
     document.body.append(dialog);
 
