@@ -4,13 +4,17 @@ import pytest
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+ENGLISH = ("Username", "Password", "Log in")
+CHINESE = ("用户名", "密码", "登录")
 
-def log_in(page: Page, base_url: str, username: str, password: str) -> None:
-    """Fill in and send the real login form."""
+
+def log_in(page: Page, base_url: str, username: str, password: str, words: tuple = ENGLISH) -> None:
+    """Fill in and send the real login form, its fields and button named in `words`."""
+    username_label, password_label, button = words
     page.goto(f"{base_url}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_label(username_label).fill(username)
+    page.get_by_label(password_label).fill(password)
+    page.get_by_role("button", name=button).click()
 
 
 # A tab hidden or shown again as the browser would say it: document.hidden, visibilityState and a

@@ -1,0 +1,34 @@
+"""The language a person reads: their browser's, or the one they pick in the menu, which then
+follows them to their next login."""
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from ..factories import PASSWORD
+from .helpers import CHINESE, log_in
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_a_chinese_browser_gets_chinese_and_english_picked_in_the_menu_follows_the_person(
+    browser: Browser, live_server, user, width
+):
+    viewport = {"width": width, "height": 900}
+    chinese_browser = browser.new_context(locale="zh-CN", viewport=viewport)
+    page = chinese_browser.new_page()
+    log_in(page, live_server.url, user.username, PASSWORD, CHINESE)
+    expect(page.get_by_role("heading", name="我的作品")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
+
+    page.get_by_role("button", name="English").click()
+    expect(page.get_by_role("heading", name="Your generations")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/")
+    chinese_browser.close()
+
+    # Another device, its browser asking for Chinese: the choice came with the login.
+    elsewhere = browser.new_context(locale="zh-CN", viewport=viewport)
+    page = elsewhere.new_page()
+    log_in(page, live_server.url, user.username, PASSWORD, CHINESE)
+    expect(page.get_by_role("heading", name="Your generations")).to_be_visible()
+    page.get_by_role("button", name="简体中文").click()
+    expect(page.get_by_role("heading", name="我的作品")).to_be_visible()
+    elsewhere.close()
