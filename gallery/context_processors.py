@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
-from .models import Outage, Team
+from .models import Outage, Preferences, Team
 
 
 def dashscope_mode(request) -> dict:
@@ -19,3 +19,9 @@ def user_teams(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"menu_teams": Team.objects.of(user).distinct()}
+
+
+def theme(request) -> dict:
+    """The theme this browser was told to draw pages in; none: the system's light or dark."""
+    chosen = request.COOKIES.get(Preferences.THEME_COOKIE, "")
+    return {"theme": chosen if chosen in Preferences.Theme.values else ""}

@@ -113,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "gallery.context_processors.dashscope_mode",
                 "gallery.context_processors.user_teams",
+                "gallery.context_processors.theme",
             ],
         },
     },
@@ -175,7 +176,7 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:home"
 LOGOUT_REDIRECT_URL = "login"
 
-# A browser's Accept-Language chooses, or the person in the menu (gallery/views/language.py);
+# A browser's Accept-Language chooses, or the person in the menu (gallery/views/preferences.py);
 # English for a browser that asks for neither.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -4,7 +4,14 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Preferences(models.Model):
-    """How the app speaks to a person, kept for every device they log in from."""
+    """How the app speaks to and looks for a person, kept for every device they log in from."""
+
+    THEME_COOKIE = "theme"  # this browser's, once one was chosen; a page is drawn in it
+
+    class Theme(models.TextChoices):
+        SYSTEM = "", _("As the system")
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -16,6 +23,7 @@ class Preferences(models.Model):
     language = models.CharField(
         _("language"), max_length=16, choices=settings.LANGUAGES, blank=True
     )
+    theme = models.CharField(_("theme"), max_length=8, choices=Theme.choices, blank=True)
 
     class Meta:
         verbose_name = _("preferences")

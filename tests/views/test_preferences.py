@@ -1,4 +1,5 @@
-"""The language: the browser's, or the one chosen in the menu, remembered for the person."""
+"""The language and the theme: the browser's, or those chosen in the menu, remembered for the
+person."""
 
 from django.conf import settings
 from django.test import Client
@@ -61,3 +62,54 @@ def test_a_language_not_offered_changes_nothing(logged_in, user):
     assert logged_in.post(reverse("set_language"), {"language": "fr"}).status_code == 400
     assert not Preferences.objects.filter(user=user).exists()
     assert settings.LANGUAGE_COOKIE_NAME not in logged_in.cookies
+
+
+def theme_of(page) -> str | None:
+    head = page.content.decode().split(">", 2)[1]  # <html ...>
+    return head.split('data-theme="', 1)[1].split('"', 1)[0] if "data-theme" in head else None
+
+
+def test_a_page_follows_the_system_until_a_theme_is_chosen(logged_in, user):
+    page = logged_in.get(HOME)
+    assert theme_of(page) is None
+    assert "As the system" not in page.content.decode()
+
+    logged_in.post(
+        reverse("set_theme"), {"theme": "dark"}, HTTP_REFERER="http://testserver/boards/"
+    )
+    page = logged_in.get(HOME)
+    assert theme_of(page) == "dark"
+    assert 'name="theme" value="" class="link">As the system</button>' in page.content.decode()
+    assert Preferences.objects.get(user=user).theme == "dark"
+
+    logged_in.post(reverse("set_theme"), {"theme": ""})
+    assert theme_of(logged_in.get(HOME)) is None
+    assert Preferences.objects.get(user=user).theme == ""
+
+
+def test_choosing_a_theme_comes_back_to_the_page(logged_in):
+    boards = "http://testserver" + reverse("gallery:boards")
+    response = logged_in.post(reverse("set_theme"), {"theme": "light"}, HTTP_REFERER=boards)
+    assert response.status_code == 302 and response["Location"] == boards
+
+
+def test_a_theme_is_remembered_for_the_next_login_on_another_device(logged_in, user):
+    logged_in.post(reverse("set_theme"), {"theme": "light"})
+    elsewhere = Client()
+    login = reverse("login")
+    elsewhere.get(login)
+    elsewhere.post(login, {"username": user.username, "password": PASSWORD})
+    assert theme_of(elsewhere.get(HOME)) == "light"
+
+
+def test_someone_not_logged_in_may_choose_a_theme_for_this_browser(client, db):
+    client.post(reverse("set_theme"), {"theme": "dark"})
+    assert theme_of(client.get(reverse("login"))) == "dark"
+    assert not Preferences.objects.exists()
+
+
+def test_a_theme_not_offered_changes_nothing(logged_in, user):
+    assert logged_in.post(reverse("set_theme"), {"theme": "purple"}).status_code == 400
+    assert not Preferences.objects.filter(user=user).exists()
+    logged_in.cookies["theme"] = "purple"  # written by hand: drawn as the system's
+    assert theme_of(logged_in.get(HOME)) is None

@@ -1,0 +1,75 @@
+"""What a person chooses in the menu, the language and the light or dark theme: kept in a cookie
+for this browser and in their Preferences, so that logging in on another device brings them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils.translation import gettext as _
+from django.views import i18n
+from django.views.decorators.http import require_POST
+
+from ..models import Preferences
+from . import redirect_back
+
+Theme = Preferences.Theme
+THEME_COOKIE = Preferences.THEME_COOKIE
+
+
+def _remember(request: HttpRequest, **choice: str) -> None:
+    if request.user.is_authenticated:
+        Preferences.objects.update_or_create(user=request.user, defaults=choice)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language")
+    if language not in dict(settings.LANGUAGES):  # Django's would take any it has words for
+        return HttpResponseBadRequest(_("wanxweb does not speak this language."))
+    _remember(request, language=language)
+    return i18n.set_language(request)
+
+
+@require_POST
+def set_theme(request: HttpRequest) -> HttpResponse:
+    theme = request.POST.get("theme")
+    if theme not in Theme.values:
+        return HttpResponseBadRequest(_("There is no such theme."))
+    _remember(request, theme=theme)
+    response = redirect_back(request, "gallery:home")
+    set_theme_cookie(response, theme)
+    return response
+
+
+def set_theme_cookie(response: HttpResponse, theme: str) -> None:
+    if theme:
+        # As long-lived and as readable as the language cookie: only pages' looks depend on it.
+        response.set_cookie(
+            THEME_COOKIE, theme, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(THEME_COOKIE, samesite="Lax")
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login, which then speaks and looks as the person chose before, if they did."""
+
+    def form_valid(self, form) -> HttpResponse:
+        response = super().form_valid(form)
+        chosen = Preferences.objects.filter(user=form.get_user()).first()
+        if chosen is None:
+            return response
+        if chosen.language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                chosen.language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                path=settings.LANGUAGE_COOKIE_PATH,
+                domain=settings.LANGUAGE_COOKIE_DOMAIN,
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+                httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+                samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+            )
+        set_theme_cookie(response, chosen.theme)
+        return response
