@@ -72,6 +72,7 @@ bob.user_permissions.add(Permission.objects.get(codename="view_board"))
 team = Team.create("Lighthouse keepers", owner=alice)
 team.memberships.create(user=bob, role=Role.MEMBER)
 Invitation.objects.create(team=team, role=Role.VIEWER, created_by=alice, accepted_by=carol)
+Preferences.objects.create(user=carol, language="zh-hans", theme="dark")
 
 request = dict(model="wanx2.1-t2i-turbo", width=1024, height=1024, prompt="a lighthouse")
 done = Generation.objects.create(
