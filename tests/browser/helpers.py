@@ -17,6 +17,14 @@ def log_in(page: Page, base_url: str, username: str, password: str, words: tuple
     page.get_by_role("button", name=button).click()
 
 
+def menu(page: Page) -> Page:
+    """The menu, unfolded first where it folds (a phone's width)."""
+    summary = page.locator("#menu > summary")
+    if summary.is_visible() and page.locator("#menu[open]").count() == 0:
+        summary.click()
+    return page.locator("#menu")
+
+
 # A tab hidden or shown again as the browser would say it: document.hidden, visibilityState and a
 # visibilitychange event. It answers how many htmx requests that event sent there and then, so
 # "it asks at once" is seen without a stopwatch.

@@ -5,7 +5,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from ..factories import PASSWORD
-from .helpers import CHINESE, log_in
+from .helpers import CHINESE, log_in, menu
 
 
 @pytest.mark.parametrize("width", [390, 1440])
@@ -19,7 +19,7 @@ def test_a_chinese_browser_gets_chinese_and_english_picked_in_the_menu_follows_t
     expect(page.get_by_role("heading", name="我的作品")).to_be_visible()
     expect(page.locator("html")).to_have_attribute("lang", "zh-hans")
 
-    page.get_by_role("button", name="English").click()
+    menu(page).get_by_role("button", name="English").click()
     expect(page.get_by_role("heading", name="Your generations")).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/")
     chinese_browser.close()
@@ -29,7 +29,7 @@ def test_a_chinese_browser_gets_chinese_and_english_picked_in_the_menu_follows_t
     page = elsewhere.new_page()
     log_in(page, live_server.url, user.username, PASSWORD, CHINESE)
     expect(page.get_by_role("heading", name="Your generations")).to_be_visible()
-    page.get_by_role("button", name="简体中文").click()
+    menu(page).get_by_role("button", name="简体中文").click()
     expect(page.get_by_role("heading", name="我的作品")).to_be_visible()
     elsewhere.close()
 
@@ -47,14 +47,14 @@ def test_the_page_is_dark_with_the_system_until_light_is_picked_in_the_menu(
     log_in(page, live_server.url, user.username, PASSWORD)
     expect(page.get_by_role("heading", name="Your generations")).to_be_visible()
     assert page.evaluate(BACKGROUND) == DARK
-    expect(page.get_by_role("button", name="☾ Dark")).to_be_hidden()
+    expect(menu(page).get_by_role("button", name="☾ Dark")).to_be_hidden()
 
-    page.get_by_role("button", name="☀ Light").click()
-    expect(page.get_by_role("button", name="As the system")).to_be_visible()
+    menu(page).get_by_role("button", name="☀ Light").click()
+    expect(menu(page).get_by_role("button", name="As the system")).to_be_visible()
     assert page.evaluate(BACKGROUND) == LIGHT
-    expect(page.get_by_role("button", name="☀ Light")).to_be_hidden()
+    expect(menu(page).get_by_role("button", name="☀ Light")).to_be_hidden()
 
-    page.get_by_role("button", name="As the system").click()
+    menu(page).get_by_role("button", name="As the system").click()
     expect(page.get_by_role("button", name="As the system")).to_have_count(0)
     assert page.evaluate(BACKGROUND) == DARK
     dark_system.close()
