@@ -139,10 +139,14 @@ class FilterForm(forms.Form):
     FILTERS = ("q", "model", "status", "size", "author", "since", "until", "starred", "review")
     SIZES = [f"{w}x{h}" for w, h in SIZE_PRESETS]
 
-    def __init__(self, data, authors=None, reviews: bool = False, **kwargs) -> None:
+    def __init__(
+        self, data, authors=None, reviews: bool = False, statuses: bool = True, **kwargs
+    ) -> None:
         """`authors`: the people the author filter offers; without it there is no such filter.
-        `reviews`: whether to filter by the team's review marks."""
+        `reviews`: whether to filter by the team's review marks; `statuses`, by status."""
         super().__init__(data, auto_id="review-%s", **kwargs)
+        if not statuses:
+            del self.fields["status"]
         if authors is None:
             del self.fields["author"]
         else:
@@ -243,13 +247,14 @@ class Scope:
     empty_text: str  # when nothing is there at all, not even before filtering
     authors: QuerySet | None = None  # the people offered by the author filter, if any
     reviews: bool = False  # whether the team's review marks can be filtered on
+    statuses: bool = True  # whether what it lists can be in any status (a board's are done)
     live: bool = False  # whether the page polls for cards others make while it is open
     # A board lists its own images (of the generations that match), not whole generations.
     board: Board | None = None
     can_change_board: bool = False  # whether its images show a "Remove"
 
     def filter_form(self, data: QueryDict) -> FilterForm:
-        return FilterForm(data, authors=self.authors, reviews=self.reviews)
+        return FilterForm(data, authors=self.authors, reviews=self.reviews, statuses=self.statuses)
 
     def rows(self, matching: GenerationQuerySet, user) -> KeysetQuerySet:
         """The rows the page shows for the generations that match: their cards, or on a board
@@ -293,6 +298,7 @@ def board_scope(user, board: Board) -> Scope:
         empty_text=_("No images on this board yet: add them from any card with “＋ Board”."),
         authors=members_of(board.team) if board.team_id else None,
         reviews=board.team_id is not None,
+        statuses=False,
         board=board,
         can_change_board=can_change_board(user, board),
     )

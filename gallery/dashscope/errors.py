@@ -35,6 +35,9 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 GATEWAY_STATUSES = frozenset({502, 504})
 # Answers with a retryable status that will not go away by waiting: the quota is used up.
 FINAL_CODES = frozenset({ErrorCode.ALLOCATION_QUOTA, ErrorCode.FREE_TIER_ONLY})
+# Refusals of what was asked, not of the moment: the same request would meet them again, so
+# "Try again" opens it in the form to change (the prompt, or the account's balance) first.
+REFUSED_AS_ASKED = frozenset({"DataInspectionFailed", "IPInfringementSuspect", "Arrearage"})
 # InvalidParameter's message when the endpoint does not serve the model (the other protocol's
 # model, another region's, or one the account has not activated).
 URL_ERROR = "url error"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..dashscope.catalog import MODELS, NAMED_SIZES
 from ..dashscope.client import TASK_LIFETIME, ImageRequest
-from ..dashscope.errors import ErrorCode, explain
+from ..dashscope.errors import REFUSED_AS_ASKED, ErrorCode, explain
 from .curation import Favourite, ReviewMark
 from .images import ReferenceImage
 from .keyset import KeysetQuerySet
@@ -392,6 +392,11 @@ class Generation(models.Model):
                 and self.status != self.Status.PENDING
             )
         )
+
+    @property
+    def retry_needs_a_change(self) -> bool:
+        """Whether sending it again as it is would be refused again (see REFUSED_AS_ASKED)."""
+        return self.error_code in REFUSED_AS_ASKED
 
     @property
     def can_retry(self) -> bool:

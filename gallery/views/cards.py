@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import lifecycle, references, tasks
@@ -76,6 +77,8 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Its author tries a failed generation again, as a new one made from it (never a silent
     resubmit; anyone else remixes instead)."""
     generation = get_generation_for_author(request, pk)
+    if generation.retry_needs_a_change:  # to the form, filled in as it was sent, to change
+        return redirect(f"{reverse('gallery:home')}?remix={generation.pk}&same_seed=1")
     if generation.can_retry:
         with transaction.atomic():  # the dispatcher never sees the copy without its references
             again = generation.copy()

@@ -36,7 +36,6 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "team": team,
         "role": role,
-        "role_label": Role(role).label,
         "memberships": team.memberships.select_related("user"),
         "invitation_form": InvitationForm(),
     }

@@ -399,3 +399,10 @@ def test_the_board_pages_queries_do_not_grow_with_its_images(
     with django_assert_max_num_queries(7):
         body = client.get("/boards/").content.decode()
     assert "30 images" in body and "Board 29" in body
+
+
+def test_a_board_filters_by_what_its_images_are_but_not_by_status(client, user, personal):
+    client.force_login(user)
+    body = client.get(f"/boards/{personal.pk}/").content.decode()
+    assert 'name="model"' in body and 'name="status"' not in body
+    assert 'name="status"' in client.get("/").content.decode()

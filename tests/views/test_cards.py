@@ -368,3 +368,30 @@ def test_retry_does_not_copy_a_generation_still_in_flight(client, user):
     client.force_login(user)
     client.post(f"/g/{running.pk}/retry/")
     assert Generation.objects.count() == 1
+
+
+@pytest.mark.parametrize("code", ["DataInspectionFailed", "IPInfringementSuspect", "Arrearage"])
+def test_a_refusal_of_what_was_asked_is_tried_again_through_the_form_filled_in(
+    client, user, code, take_queued_jobs
+):
+    refused = make_generation(
+        user, prompt="a flagged lighthouse", seed=9, status=Status.FAILED, error_code=code
+    )
+    client.force_login(user)
+    assert "Change and try again" in client.get(f"/g/{refused.pk}/card/").content.decode()
+
+    response = client.post(f"/g/{refused.pk}/retry/", follow=True)
+
+    assert Generation.objects.count() == 1 and take_queued_jobs() == []  # nothing resent
+    form = response.context["form"]
+    assert form["prompt"].value() == "a flagged lighthouse" and form["seed"].value() == 9
+    assert form["remix"].value() == refused.pk
+
+
+def test_a_cancelled_generation_says_so_plainly_without_an_error(client, user):
+    cancelled = make_generation(user, status=Status.CANCELED, error_code="Canceled")
+    client.force_login(user)
+    body = client.get(f"/g/{cancelled.pk}/card/").content.decode()
+    assert '<p class="notice">The generation was cancelled.</p>' in body
+    assert 'role="alert"' not in body and "Code:" not in body
+    assert "Try again" in body

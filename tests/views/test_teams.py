@@ -172,3 +172,14 @@ def test_a_team_generation_is_visible_to_members_only(
         client.force_login(person)
         assert client.get(f"/g/{generation.pk}/").status_code == status
         assert client.get(f"/g/{generation.pk}/card/").status_code == status
+
+
+def test_the_team_page_says_in_a_sentence_what_you_are_there(client, team, user, other_user):
+    sentences = {
+        user: "You are the <strong>owner</strong> here.",
+        other_user: "You are a <strong>member</strong> here.",
+        team.viewer: "You are a <strong>viewer</strong> here.",
+    }
+    for person, sentence in sentences.items():
+        client.force_login(person)
+        assert sentence in client.get(f"/teams/{team.pk}/").content.decode()

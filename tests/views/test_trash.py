@@ -81,3 +81,11 @@ def test_the_daily_purge_removes_rows_and_files_after_30_days(done, user):
     assert Generation.objects.filter(pk=kept.pk).exists()
     assert not default_storage.exists(image.original.name)
     assert not default_storage.exists(image.thumbnail.name)
+
+
+def test_the_trash_says_when_in_words_a_person_reads(client, user, done):
+    client.force_login(user)
+    client.post(f"/g/{done.pk}/delete/")
+    assert "Deleted now" in client.get("/trash/").content.decode()
+    Generation.objects.filter(pk=done.pk).update(deleted_at=timezone.now() - timedelta(hours=3))
+    assert "Deleted 3\xa0hours ago" in client.get("/trash/").content.decode()
