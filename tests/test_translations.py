@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.apps import apps
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -142,9 +143,26 @@ def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
         assert not left, f"{url}: {sorted(left)}"
 
 
-def test_the_login_page_in_chinese_leaves_no_english_words(db, client):
-    page = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN")
-    assert not english_left(page.content.decode(), set())
+def test_the_pages_for_people_not_logged_in_leave_no_english_words(chinese_world, settings):
+    settings.SIGNUP, settings.PASSWORD_RESET = "open", True
+    invitation = chinese_world["team"].invitations.create(
+        role=Role.MEMBER, created_by=chinese_world["done"].owner
+    )
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    pages = [
+        reverse("login"),
+        reverse("signup"),
+        invitation.get_absolute_url(),
+        reverse("password_reset"),
+        reverse("password_reset_done"),
+        reverse("password_reset_confirm", args=["MQ", "not-a-token"]),
+        reverse("password_reset_complete"),
+    ]
+    for url in pages:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        left = english_left(page.content.decode(), set())
+        assert not left, f"{url}: {sorted(left)}"
 
 
 def test_a_page_in_english_is_english(chinese_world, client):

@@ -616,12 +616,18 @@ RULES: dict[str, list[Case]] = {
             effect=lambda w, u: w.team.memberships.count() == 3 and w.team.role_of(u) is None,
         ),
     ],
+    # The one page for people without an account too: they may sign up there and join.
     "join": [
-        Case("GET", lambda w, u: ([w.invitation.token], {}), outcomes(REDIRECT, outsider=OK)),
+        Case(
+            "GET",
+            lambda w, u: ([w.invitation.token], {}),
+            {**outcomes(REDIRECT, outsider=OK), "anonymous": OK},
+        ),
         Case(
             "POST",
             lambda w, u: ([w.invitation.token], {}),
-            outcomes(REDIRECT, outsider=DONE),  # members are told they are in already
+            # Members are told they are in already; an empty sign-up form makes nobody.
+            {**outcomes(REDIRECT, outsider=DONE), "anonymous": REFUSED},
             effect=lambda w, u: refreshed(w, "invitation").accepted_by == u,
         ),
     ],

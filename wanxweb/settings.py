@@ -173,6 +173,18 @@ if TRUSTED_PROXY_COUNT:
 else:
     AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
+# Who may create an account: "invite" (someone opening a team's invitation link), "open"
+# (anyone, at /accounts/signup/ too) or "closed" (only staff, in the admin).
+SIGNUP = env.str("SIGNUP", default="invite")
+if SIGNUP not in ("invite", "open", "closed"):
+    raise ImproperlyConfigured(f"SIGNUP is {SIGNUP!r}: invite, open or closed")
+# Email, for password reset: EMAIL_URL as django-environ reads it (smtp+tls://user:password@
+# smtp.example.com:587). Without it there is no reset by email, and the login page offers none.
+PASSWORD_RESET = bool(env.str("EMAIL_URL", default=""))
+if PASSWORD_RESET:
+    globals().update(env.email_url("EMAIL_URL"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wanxweb <noreply@localhost>")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "gallery:home"
 LOGOUT_REDIRECT_URL = "login"

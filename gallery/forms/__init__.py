@@ -1,7 +1,7 @@
 """Every form people fill in, validated with the real limits (a list page's filters are its
 query language: see listing.py)."""
 
-from .accounts import InvitationForm, LimitedPasswordChangeForm, TeamForm
+from .accounts import InvitationForm, LimitedPasswordChangeForm, SignUpForm, TeamForm
 from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
 from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 
@@ -15,6 +15,7 @@ __all__ = [
     "InvitationForm",
     "LimitedPasswordChangeForm",
     "RenameBoardForm",
+    "SignUpForm",
     "TeamForm",
     "size_choices",
 ]

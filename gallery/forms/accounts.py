@@ -1,10 +1,11 @@
-"""Teams, invitations and one's password."""
+"""Teams, invitations, signing up and one's password."""
 
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.forms import PasswordChangeForm, UserCreationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -21,6 +22,25 @@ class TeamForm(forms.ModelForm):
 
 class InvitationForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Invitation._meta.get_field("role").choices)
+
+
+class SignUpForm(UserCreationForm):
+    """A new account: a username and a password Django's validators accept; an email address
+    only where one can be sent (for password reset)."""
+
+    email = forms.EmailField(
+        label=_("Email"),
+        required=False,
+        help_text=_("Optional: where a link to reset your password is sent."),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        fields = ["username", "email"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not settings.PASSWORD_RESET:
+            del self.fields["email"]
 
 
 class LimitedPasswordChangeForm(PasswordChangeForm):

@@ -55,6 +55,13 @@ def set_theme_cookie(response: HttpResponse, theme: str) -> None:
 class LoginView(auth_views.LoginView):
     """Django's login, which then speaks and looks as the person chose before, if they did."""
 
+    def get_context_data(self, **kwargs) -> dict:
+        return {
+            **super().get_context_data(**kwargs),
+            "signup_open": settings.SIGNUP == "open",
+            "password_reset": settings.PASSWORD_RESET,
+        }
+
     def form_valid(self, form) -> HttpResponse:
         response = super().form_valid(form)
         chosen = Preferences.objects.filter(user=form.get_user()).first()

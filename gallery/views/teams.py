@@ -15,6 +15,7 @@ from .. import listing
 from ..forms import InvitationForm, TeamForm
 from ..models import Invitation, Role, Team
 from ..permissions import get_team_for_user
+from . import signup
 
 
 @login_required
@@ -75,10 +76,11 @@ def revoke(request: HttpRequest, pk: int, invitation_pk: int) -> HttpResponse:
     return redirect(team)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
 def join(request: HttpRequest, token: str) -> HttpResponse:
     invitation = get_object_or_404(Invitation.objects.select_related("team"), token=token)
+    if not request.user.is_authenticated:
+        return signup.join_as_newcomer(request, invitation)
     team = invitation.team
     if team.role_of(request.user):
         messages.info(request, _("You are already in %(team)s.") % {"team": team})
