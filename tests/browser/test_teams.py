@@ -6,6 +6,8 @@ import re
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
+from gallery.models import Invitation, Role, Team
+
 from ..factories import make_generation
 from .helpers import NOTHING_IN_FLIGHT, hide_tab, log_in, show_tab, wait_for_refused_requests
 
@@ -57,7 +59,7 @@ def test_bob_joins_alices_new_team_by_the_invitation_link(
     bob = logged_in(new_context(), live_server.url, "bob", "builder-2026")
     bob.goto(invitation_url)
     expect(bob.get_by_role("heading", name="Join Lighthouse keepers")).to_be_visible()
-    expect(bob.get_by_text("as member")).to_be_visible()
+    expect(bob.get_by_text("as a member")).to_be_visible()
     bob.get_by_role("button", name="Join Lighthouse keepers").click()
 
     expect(bob).to_have_url(team_url)
@@ -159,3 +161,27 @@ def test_a_hidden_team_gallery_asks_nothing_and_catches_up_when_shown(
         ["a harbour made while alice looks away"]
     )
     assert asked and all(url.endswith("/gallery/?q=harbour") for url in asked), asked
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_someone_without_an_account_signs_up_through_the_link_and_joins(
+    new_context, live_server, user, width
+):
+    team = Team.create("Lighthouse keepers", owner=user)
+    invitation = Invitation.objects.create(team=team, role=Role.MEMBER, created_by=user)
+    dora = new_context(viewport={"width": width, "height": 900}).new_page()
+    dora.goto(f"{live_server.url}{invitation.get_absolute_url()}")
+    expect(dora.get_by_role("heading", name="Join Lighthouse keepers")).to_be_visible()
+
+    dora.get_by_label("Username").fill("dora")
+    dora.get_by_label("Password", exact=True).fill("short")
+    dora.get_by_label("Password confirmation").fill("short")
+    dora.get_by_role("button", name="Create my account and join Lighthouse keepers").click()
+    expect(dora.locator("#field-password2").get_by_role("alert")).to_contain_text("too short")
+
+    dora.get_by_label("Password", exact=True).fill("a-long-harbour-2026")
+    dora.get_by_label("Password confirmation").fill("a-long-harbour-2026")
+    dora.get_by_role("button", name="Create my account and join Lighthouse keepers").click()
+    expect(dora.get_by_text("Welcome to Lighthouse keepers.")).to_be_visible()
+    expect(dora.get_by_role("heading", name="Lighthouse keepers")).to_be_visible()
+    expect(dora.get_by_text("You are a member here.")).to_be_visible()
