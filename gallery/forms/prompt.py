@@ -4,6 +4,7 @@ the model, the count or the references change."""
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from decimal import Decimal
 
@@ -257,6 +258,14 @@ class GenerationForm(forms.ModelForm):
                 % {"model": self.spec.label, "most": self.spec.prompt_max, "count": len(prompt)}
             )
         return prompt
+
+    def clean_seed(self) -> int:
+        """The seed asked for, or one picked here: recorded, so any image can be made again
+        ("Same seed"). Room is left for image i's seed + i."""
+        seed = self.cleaned_data["seed"]
+        if seed is None:
+            seed = secrets.randbelow(SEED_MAX - self.spec.n_max_for(self.image_set) + 1)
+        return seed
 
     def clean_negative_prompt(self) -> str:
         plain_text(self.cleaned_data["negative_prompt"])

@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from gallery.dashscope.catalog import SEED_MAX
 from gallery.models import Generation
 
 from ..factories import PROMPT_FORM, make_generation
@@ -219,7 +220,17 @@ def test_every_card_has_remix_and_same_seed_links(client, user, original):
     assert f'href="/?remix={original.pk}&amp;same_seed=1"' in body
 
 
-def test_a_random_seed_cannot_be_run_again(client, user):
+def test_a_seed_left_blank_is_picked_here_and_recorded_so_it_can_be_run_again(logged_in):
+    logged_in.post("/", {**PROMPT_FORM, "n": 4})  # the seed left blank
+    generation = Generation.objects.get()
+    assert 0 <= generation.seed and generation.seed + 3 <= SEED_MAX
+    assert generation.image_request().seed == generation.seed  # DashScope is sent it
+    body = logged_in.get(f"/g/{generation.pk}/card/").content.decode()
+    assert f'href="/?remix={generation.pk}&amp;same_seed=1"' in body
+    assert f"<dd>{generation.seed}</dd>" in logged_in.get(f"/g/{generation.pk}/").content.decode()
+
+
+def test_a_generation_from_before_seeds_were_recorded_cannot_be_run_again(client, user):
     generation = make_generation(user, seed=None)
     client.force_login(user)
     body = client.get(f"/g/{generation.pk}/card/").content.decode()
