@@ -55,6 +55,7 @@ PARAM_FIELDS = {str(param): param for param in Param if param is not Param.BBOX_
 # count, an upload checked and shown, a reference removed.
 PALETTE_ENTRY = re.compile(r"(?P<hex>#[0-9A-Fa-f]{6})\s+(?P<share>[0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%")
 REDRAWN_BY = ("model", "n", "enable_sequential", "reference_uploads", "remove_reference")
+COUNT_BUTTONS_MAX = 6  # counts up to this are buttons
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -215,7 +216,10 @@ class GenerationForm(forms.ModelForm):
             )
         n, most = self.fields["n"], spec.n_max_for(self.image_set)
         n.max_value, n.initial = most, spec.n_default
-        n.widget.attrs["max"] = most
+        if most <= COUNT_BUTTONS_MAX:  # one tap each; an image set's dozen is typed
+            n.widget = forms.RadioSelect(choices=[(i, str(i)) for i in range(1, most + 1)])
+        else:
+            n.widget.attrs["max"] = most
         n.validators = [validators.MinValueValidator(1), validators.MaxValueValidator(most)]
         n.help_text = _("1–%(most)s; each image is billed.") % {"most": most}
         size = self.fields["size"]

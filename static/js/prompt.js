@@ -1,5 +1,6 @@
 // The prompt form as one types: Ctrl+Enter (⌘+Enter) generates, and the prompt's length is
-// counted against the chosen model's limit (its data-max) beside the field.
+// counted against the chosen model's limit (its data-max) beside the field. And a prompt's
+// "Copy" button (data-copy: the element holding it), shown where the browser can copy.
 (function () {
   "use strict";
 
@@ -31,6 +32,19 @@
       form.requestSubmit(form.querySelector(".submit-row button[type=submit]"));
     }
   });
-  document.addEventListener("DOMContentLoaded", function () { all(document); });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy]");
+    if (!button) return;
+    var text = document.querySelector(button.dataset.copy).textContent;
+    navigator.clipboard.writeText(text).then(function () {
+      button.textContent = button.dataset.copied;
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    all(document);
+    if (navigator.clipboard) {
+      document.querySelectorAll("button[data-copy]").forEach(function (button) { button.hidden = false; });
+    }
+  });
   document.addEventListener("htmx:load", function (event) { all(event.detail.elt.parentNode || document); });
 })();

@@ -88,7 +88,7 @@ def test_on_a_phone_the_menu_and_the_options_fold_and_a_prompt_is_generated(
 
     page.get_by_text("Options").click()
     expect(form.get_by_label("Model")).to_be_visible()
-    form.get_by_label("Images").fill("2")
+    form.get_by_role("group", name="Images").get_by_text("2", exact=True).click()
 
     page.get_by_text("Menu").click()
     expect(page.get_by_role("link", name="Boards")).to_be_visible()

@@ -14,14 +14,13 @@ pytestmark = pytest.mark.django_db
 
 
 def field_errors(body: str, field: str) -> list[str]:
-    """The errors shown inside the field's own box on the page."""
+    """The errors shown inside the field's own box on the page (up to the next field's)."""
     box = re.search(
-        rf'<div class="field invalid" id="field-{field}">(.*?)</div>\s*(?:<small|</div>)',
-        body,
-        re.S,
+        rf'class="field[^"]* invalid" id="field-{field}">(.*?)(?:id="field-|\Z)', body, re.S
     )
     assert box, f"no error shown at {field}"
-    return re.findall(r"<p>(.*?)</p>", box[1], re.S)
+    errors = re.search(r'<div class="errors" role="alert">(.*?)</div>', box[1], re.S)
+    return re.findall(r"<p>(.*?)</p>", errors[1], re.S) if errors else []
 
 
 def assert_nothing_queued(take_queued_jobs) -> None:

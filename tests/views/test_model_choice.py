@@ -33,7 +33,8 @@ def test_wan27_is_offered_with_its_own_parameters_and_defaults(logged_in):
     assert {"thinking_mode", "watermark", "seed"} <= field_names(body)
     assert not {"negative_prompt", "prompt_extend"} & field_names(body)
     assert form["size"].value() == "1024*1024"  # wan2.7 allows it too, so it stays
-    assert 'max="4"' in body and "maxlength" not in body  # a pasted prompt is never cut
+    assert "maxlength" not in body  # a pasted prompt is never cut
+    assert 'name="n" value="4"' in body and 'name="n" value="5"' not in body  # 1–4, buttons
     assert "a harbour, keep this" in body  # what was typed stays
     assert '<option value="1K"' in body and '<option value="4K"' not in body
     assert "Think the picture through first" in body
