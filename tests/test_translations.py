@@ -52,22 +52,31 @@ def test_the_catalogue_translates_every_string_the_code_marks(tmp_path):
 
 class VisibleText(HTMLParser):
     """The words a person sees or hears on a page: text, and the attributes that are read out
-    or shown (title, alt, aria-label, placeholder)."""
+    or shown (title, alt, aria-label, placeholder); not what the page marks translate="no"
+    (names such as the time zones')."""
 
     SPOKEN = {"title", "alt", "aria-label", "placeholder"}
 
     def __init__(self) -> None:
         super().__init__()
         self.words: list[str] = []
-        self.hidden = 0  # inside <script>, <style> or <code>
+        self.hidden = 0  # inside <script>, <style>, <code> or translate="no"
+        self.untranslated: list[str] = []  # the elements marked translate="no" open now
 
     def handle_starttag(self, tag, attrs) -> None:
-        if tag in ("script", "style", "code", "template"):
+        if ("translate", "no") in attrs:
+            self.untranslated.append(tag)
             self.hidden += 1
-        self.words += [value for name, value in attrs if name in self.SPOKEN and value]
+        elif tag in ("script", "style", "code", "template"):
+            self.hidden += 1
+        if not self.untranslated:
+            self.words += [value for name, value in attrs if name in self.SPOKEN and value]
 
     def handle_endtag(self, tag) -> None:
-        if tag in ("script", "style", "code", "template"):
+        if self.untranslated and tag == self.untranslated[-1]:
+            self.untranslated.pop()
+            self.hidden -= 1
+        elif tag in ("script", "style", "code", "template"):
             self.hidden -= 1
 
     def handle_data(self, data) -> None:
@@ -132,6 +141,7 @@ def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
         reverse("gallery:team_gallery", args=[team.pk]),
         reverse("gallery:trash"),
         reverse("password_change"),
+        reverse("settings"),
         "/g/999999/",
     ]
     own = {"x", "q"}  # what this test typed into a filter

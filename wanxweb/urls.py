@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", preferences.LoginView.as_view(), name="login"),
     path("accounts/signup/", signup.signup, name="signup"),
+    path("accounts/settings/", preferences.settings_page, name="settings"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "accounts/password_change/",

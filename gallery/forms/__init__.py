@@ -1,7 +1,13 @@
 """Every form people fill in, validated with the real limits (a list page's filters are its
 query language: see listing.py)."""
 
-from .accounts import InvitationForm, LimitedPasswordChangeForm, SignUpForm, TeamForm
+from .accounts import (
+    InvitationForm,
+    LimitedPasswordChangeForm,
+    SignUpForm,
+    TeamForm,
+    TimeZoneForm,
+)
 from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
 from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 
@@ -17,5 +23,6 @@ __all__ = [
     "RenameBoardForm",
     "SignUpForm",
     "TeamForm",
+    "TimeZoneForm",
     "size_choices",
 ]

@@ -10,7 +10,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
-from ..models import Invitation, Team
+from ..middleware import time_zones
+from ..models import Invitation, Preferences, Team
 
 
 class TeamForm(forms.ModelForm):
@@ -41,6 +42,25 @@ class SignUpForm(UserCreationForm):
         super().__init__(*args, **kwargs)
         if not settings.PASSWORD_RESET:
             del self.fields["email"]
+
+
+class TimeZoneForm(forms.ModelForm):
+    """The zone a person's times are shown in; none: the installation's."""
+
+    class Meta:
+        model = Preferences
+        fields = ["time_zone"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        default = _("As this installation: %(zone)s") % {"zone": settings.TIME_ZONE}
+        self.fields["time_zone"] = forms.ChoiceField(
+            label=_("Time zone"),
+            required=False,
+            choices=[("", default), *((zone, zone) for zone in sorted(time_zones()))],
+            widget=forms.Select(attrs={"translate": "no"}),  # IANA's names, as they are
+            help_text=_("Every time wanxweb shows is in this zone."),
+        )
 
 
 class LimitedPasswordChangeForm(PasswordChangeForm):

@@ -1,20 +1,26 @@
-"""What a person chooses in the menu, the language and the light or dark theme: kept in a cookie
-for this browser and in their Preferences, so that logging in on another device brings them."""
+"""What a person chooses, the language and the light or dark theme (in the menu) and the time
+zone (on their settings page): kept in a cookie for this browser and in their Preferences, so
+that logging in on another device brings them."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views import i18n
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
+from ..forms import TimeZoneForm
 from ..models import Preferences
 from . import redirect_back
 
 Theme = Preferences.Theme
 THEME_COOKIE = Preferences.THEME_COOKIE
+TIME_ZONE_COOKIE = Preferences.TIME_ZONE_COOKIE
 
 
 def _remember(request: HttpRequest, **choice: str) -> None:
@@ -52,6 +58,29 @@ def set_theme_cookie(response: HttpResponse, theme: str) -> None:
         response.delete_cookie(THEME_COOKIE, samesite="Lax")
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    chosen, _created = Preferences.objects.get_or_create(user=request.user)
+    form = TimeZoneForm(request.POST or None, instance=chosen)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Saved."))
+        response = redirect("settings")
+        set_time_zone_cookie(response, chosen.time_zone)
+        return response
+    return render(request, "registration/settings.html", {"form": form})
+
+
+def set_time_zone_cookie(response: HttpResponse, zone: str) -> None:
+    if zone:
+        response.set_cookie(
+            TIME_ZONE_COOKIE, zone, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
+        )
+    else:
+        response.delete_cookie(TIME_ZONE_COOKIE, samesite="Lax")
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, which then speaks and looks as the person chose before, if they did."""
 
@@ -79,4 +108,5 @@ class LoginView(auth_views.LoginView):
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
         set_theme_cookie(response, chosen.theme)
+        set_time_zone_cookie(response, chosen.time_zone)
         return response

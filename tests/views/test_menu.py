@@ -28,7 +28,8 @@ def test_each_page_marks_its_own_entry(logged_in, team):
         reverse("gallery:teams"): ["Teams"],
         reverse("gallery:team", args=[team.pk]): ["Teams"],
         reverse("gallery:trash"): ["Trash"],
-        reverse("password_change"): ["Password"],
+        reverse("settings"): ["Settings"],
+        reverse("password_change"): ["Settings"],
     }
     for url, entries in pages.items():
         assert marked(logged_in.get(url)) == entries, url

@@ -1,13 +1,15 @@
 """The language and the theme: the browser's, or those chosen in the menu, remembered for the
 person."""
 
+from datetime import UTC, datetime
+
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
 from gallery.models import Preferences
 
-from ..factories import PASSWORD
+from ..factories import PASSWORD, make_generation
 
 HOME = reverse("gallery:home")
 
@@ -113,3 +115,37 @@ def test_a_theme_not_offered_changes_nothing(logged_in, user):
     assert not Preferences.objects.filter(user=user).exists()
     logged_in.cookies["theme"] = "purple"  # written by hand: drawn as the system's
     assert theme_of(logged_in.get(HOME)) is None
+
+
+def times_on(page) -> str:
+    return page.content.decode().split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+
+
+def test_times_are_shown_in_the_zone_the_person_chose(logged_in, user, settings):
+    created = datetime(2026, 12, 4, 1, 30, tzinfo=UTC)
+    generation = make_generation(user, created_at=created)
+    detail = reverse("gallery:detail", args=[generation.pk])
+    assert "2026-12-04 01:30:00 UTC" in times_on(logged_in.get(detail))  # TIME_ZONE's
+
+    page = logged_in.get(reverse("settings"))
+    assert "As this installation: UTC" in page.content.decode()
+    response = logged_in.post(reverse("settings"), {"time_zone": "Asia/Shanghai"})
+    assert response.status_code == 302
+    assert Preferences.objects.get(user=user).time_zone == "Asia/Shanghai"
+    assert "2026-12-04 09:30:00 CST" in times_on(logged_in.get(detail))
+
+    elsewhere = Client()
+    login = reverse("login")
+    elsewhere.get(login)
+    elsewhere.post(login, {"username": user.username, "password": PASSWORD})
+    assert "09:30:00 CST" in times_on(elsewhere.get(detail))
+
+    logged_in.post(reverse("settings"), {"time_zone": ""})
+    assert "01:30:00 UTC" in times_on(logged_in.get(detail))
+
+
+def test_a_zone_that_does_not_exist_is_refused_at_its_field(logged_in, user):
+    page = logged_in.post(reverse("settings"), {"time_zone": "Mars/Olympus_Mons"})
+    assert page.status_code == 200
+    assert "Select a valid choice" in page.content.decode()
+    assert Preferences.objects.get(user=user).time_zone == ""
