@@ -209,7 +209,7 @@ class GenerationForm(forms.ModelForm):
         if not spec.reference_images_max and not self.reference_picks:
             del self.fields["reference_uploads"]
         # js/prompt.js counts against it as the person types; clean_prompt() says it anyway.
-        self.fields["prompt"].widget.attrs.update({"data-max": spec.prompt_max, "autofocus": True})
+        self.fields["prompt"].widget.attrs["data-max"] = spec.prompt_max
         if self.reference_picks and "thinking_mode" in self.fields:
             self.fields["thinking_mode"].help_text = _(
                 "Not with reference images: DashScope thinks first only from text alone."

@@ -1,5 +1,7 @@
-// The prompt form as one types: Ctrl+Enter (⌘+Enter) generates, and the prompt's length is
-// counted against the chosen model's limit (its data-max) beside the field. And a prompt's
+// The prompt form as one types: the prompt is focused when the page opens (not on a phone,
+// where that would pull up the keyboard, and not when htmx redraws the form: focus stays where
+// the person put it), Ctrl+Enter (⌘+Enter) generates, and the prompt's length is counted
+// against the chosen model's limit (its data-max) beside the field. And a prompt's
 // "Copy" button (data-copy: the element holding it), shown where the browser can copy.
 (function () {
   "use strict";
@@ -42,6 +44,8 @@
   });
   document.addEventListener("DOMContentLoaded", function () {
     all(document);
+    var prompt = document.querySelector("#prompt-form textarea[data-max]");
+    if (prompt && !window.matchMedia("(max-width: 860px)").matches) prompt.focus();
     if (navigator.clipboard) {
       document.querySelectorAll("button[data-copy]").forEach(function (button) { button.hidden = false; });
     }
