@@ -22,7 +22,7 @@ def everything(user, other_user, media_root):
     Membership.objects.create(team=team, user=user, role=Role.OWNER)
     Membership.objects.create(team=team, user=other_user, role=Role.MEMBER)
     long_prompt = "a lighthouse at dawn over a calm sea, " * 8
-    done = finished_generation(user, prompt=long_prompt, team=team, n=2)
+    done = finished_generation(user, prompt=long_prompt, team=team, n=2, seed=2_147_483_600)
     remix = finished_generation(user, prompt="the same lighthouse at dusk", parent=done)
     make_generation(user, prompt="flagged", status="FAILED", error_code="DataInspectionFailed")
     make_generation(user, prompt="thrown away", status="SUCCEEDED", deleted_at=timezone.now())
