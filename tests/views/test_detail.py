@@ -42,7 +42,7 @@ def test_it_shows_every_parameter_and_the_actual_prompt(client, user, done):
 def test_it_shows_each_images_seed_and_a_download_of_its_original(client, user, done):
     client.force_login(user)
     body = page(client, done)
-    rows = re.findall(r"<tr>\s*<td>(\d)</td>\s*<td>(\d+)</td>", body)
+    rows = re.findall(r'<tr>\s*<td>(\d)</td>\s*<td class="seed">(\d+)</td>', body)
     assert rows == [("1", "42"), ("2", "43")]
     for index in (0, 1):
         assert f'href="/g/{done.pk}/images/{index}/download/" download' in body
