@@ -53,9 +53,9 @@ class PollSchedule:
 
     def next_query_at(self, record: Generation, now: datetime) -> datetime:
         elapsed = (now - record.submitted_at).total_seconds()
-        return record.submitted_at + timedelta(
-            seconds=self._plan(record.model).next_query_at(elapsed)
-        )
+        planned = self._plan(record.model).next_query_at(elapsed)
+        # An answer that came late (a busy machine) is not followed at once by the next query.
+        return record.submitted_at + timedelta(seconds=max(planned, elapsed + polling.SHORTEST_GAP))
 
     def learn(self, model: str) -> None:
         """A task of `model` just ended: let the next plan include it."""
