@@ -44,18 +44,17 @@ def set_theme(request: HttpRequest) -> HttpResponse:
         return HttpResponseBadRequest(_("There is no such theme."))
     _remember(request, theme=theme)
     response = redirect_back(request, "gallery:home")
-    set_theme_cookie(response, theme)
+    set_choice_cookie(response, THEME_COOKIE, theme)
     return response
 
 
-def set_theme_cookie(response: HttpResponse, theme: str) -> None:
-    if theme:
-        # As long-lived and as readable as the language cookie: only pages' looks depend on it.
-        response.set_cookie(
-            THEME_COOKIE, theme, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
-        )
+def set_choice_cookie(response: HttpResponse, name: str, value: str) -> None:
+    """This browser's cookie for a choice (the theme, the time zone); none for "the default"."""
+    if value:
+        # As long-lived and as readable as the language cookie: only how pages look depends on it.
+        response.set_cookie(name, value, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
     else:
-        response.delete_cookie(THEME_COOKIE, samesite="Lax")
+        response.delete_cookie(name, samesite="Lax")
 
 
 @login_required
@@ -67,18 +66,9 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         form.save()
         messages.success(request, _("Saved."))
         response = redirect("settings")
-        set_time_zone_cookie(response, chosen.time_zone)
+        set_choice_cookie(response, TIME_ZONE_COOKIE, chosen.time_zone)
         return response
     return render(request, "registration/settings.html", {"form": form})
-
-
-def set_time_zone_cookie(response: HttpResponse, zone: str) -> None:
-    if zone:
-        response.set_cookie(
-            TIME_ZONE_COOKIE, zone, max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
-        )
-    else:
-        response.delete_cookie(TIME_ZONE_COOKIE, samesite="Lax")
 
 
 class LoginView(auth_views.LoginView):
@@ -107,6 +97,6 @@ class LoginView(auth_views.LoginView):
                 httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
                 samesite=settings.LANGUAGE_COOKIE_SAMESITE,
             )
-        set_theme_cookie(response, chosen.theme)
-        set_time_zone_cookie(response, chosen.time_zone)
+        set_choice_cookie(response, THEME_COOKIE, chosen.theme)
+        set_choice_cookie(response, TIME_ZONE_COOKIE, chosen.time_zone)
         return response
