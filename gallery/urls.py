@@ -1,7 +1,19 @@
 from django.urls import path, register_converter
 
 from .ids import IdConverter
-from .views import boards, bulk, cards, compare, detail, files, home, team_review, teams, trash
+from .views import (
+    boards,
+    bulk,
+    cards,
+    compare,
+    detail,
+    files,
+    home,
+    lightbox,
+    team_review,
+    teams,
+    trash,
+)
 
 register_converter(IdConverter, "id")
 
@@ -16,6 +28,7 @@ urlpatterns = [
     path("g/<id:pk>/retry/", cards.retry, name="retry"),
     path("g/<id:pk>/share/", detail.share, name="share"),
     path("g/<id:pk>/unshare/", detail.unshare, name="unshare"),
+    path("g/<id:pk>/images/<id:index>/", lightbox.image_page, name="image"),
     path(
         "g/<id:pk>/images/<id:index>/original/",
         files.image_file,

@@ -1,10 +1,40 @@
+import math
 from datetime import timedelta
 
 from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import waiting
+
 register = template.Library()
+
+# A tile's aspect as one of a few classes (static/css/app.css: .ar-…): the CSP allows no style
+# attribute. Eighths of an octave, from 1:4 to 4:1: a tile is at most 4.4 % off its image's
+# aspect, which the thumbnail covers by cropping that little.
+ASPECT_STEPS_PER_OCTAVE = 8
+ASPECT_STEPS_MAX = 16
+
+
+@register.filter
+def aspect(thing) -> str:
+    """The aspect class of anything with a width and a height (an image, a generation)."""
+    if not thing.width or not thing.height:
+        return "ar-0"
+    steps = round(ASPECT_STEPS_PER_OCTAVE * math.log2(thing.width / thing.height))
+    steps = max(-ASPECT_STEPS_MAX, min(ASPECT_STEPS_MAX, steps))
+    return f"ar-m{-steps}" if steps < 0 else f"ar-{steps}"
+
+
+@register.filter
+def times(count: int) -> range:
+    """`{% for _ in n|times %}`: n rounds (a placeholder per requested image)."""
+    return range(count)
+
+
+@register.simple_tag
+def wait_of(generation) -> waiting.Wait:
+    return waiting.wait_of(generation)
 
 
 @register.filter

@@ -17,19 +17,21 @@ from ..permissions import get_card_for_user, get_generation_for_author, get_gene
 from . import redirect_back
 
 
+def _render_card(request: HttpRequest, generation: Generation, notice: str = "") -> HttpResponse:
+    """The generation's card, or its tiles for a listing (`?listed=1`)."""
+    template = "gallery/_tiles.html" if request.GET.get("listed") == "1" else "gallery/_card.html"
+    return render(request, template, {"generation": generation, "notice": notice})
+
+
 @login_required
 @require_GET
 def card(request: HttpRequest, pk: int) -> HttpResponse:
-    """The card alone: what an active card reloads itself with, every second or so."""
+    """The card (or tiles) alone: what an active one reloads itself with, every second or so."""
     try:
         generation = Generation.objects.visible_to(request.user).card(request.user, pk)
     except Generation.DoesNotExist:
         raise Http404 from None
-    # A card in a list page keeps its bulk tick box when it refreshes itself.
-    selectable = request.GET.get("selectable") == "1"
-    return render(
-        request, "gallery/_card.html", {"generation": generation, "selectable": selectable}
-    )
+    return _render_card(request, generation)
 
 
 @login_required
@@ -54,8 +56,7 @@ def cancel_generation(request: HttpRequest, pk: int) -> HttpResponse:
     generation = get_generation_for_author(request, pk)
     notice = lifecycle.cancel(generation)
     if request.htmx:
-        card = get_card_for_user(request, pk)
-        return render(request, "gallery/_card.html", {"generation": card, "notice": notice})
+        return _render_card(request, get_card_for_user(request, pk), notice=notice)
     messages.info(request, notice)
     return redirect(generation)
 
@@ -67,7 +68,7 @@ def recheck(request: HttpRequest, pk: int) -> HttpResponse:
     if lifecycle.recheck(generation):
         tasks.kick()
     if request.htmx:
-        return render(request, "gallery/_card.html", {"generation": get_card_for_user(request, pk)})
+        return _render_card(request, get_card_for_user(request, pk))
     return redirect(generation)
 
 

@@ -18,48 +18,55 @@ from ..permissions import get_card_for_user
 @login_required
 @require_http_methods(["GET", "POST"])
 def home(request: HttpRequest) -> HttpResponse:
+    mine = listing.mine(request.user)
     form = None
-    # A redraw: htmx after a change or a "Use as reference" (static/js/references.js), or
-    # the "Remove" of a reference without JavaScript.
-    if request.method == "POST" and (
-        request.htmx.trigger_name in REDRAWN_BY
-        or {"remove_reference", "add_reference"} & set(request.POST)
-    ):
-        form = GenerationForm.redrawn(request.user, request.POST, request.FILES)
-        if request.htmx:
-            return render(request, "gallery/_form.html", {"form": form})
-    elif request.method == "POST":
-        form = GenerationForm(request.user, request.POST, request.FILES)
-        if form.is_valid():
-            form.instance.owner = request.user
-            generation = form.save()
-            tasks.kick()
-            if request.htmx:
-                mine = listing.mine(request.user)
-                return render(
-                    request,
-                    "gallery/_created.html",
-                    {
-                        "form": GenerationForm(request.user, initial=_remembered(generation)),
-                        "generation": get_card_for_user(request, generation.pk),
-                        "listed": listing.lists_on_top(request, mine, generation),
-                    },
-                )
-            return redirect("gallery:home")
-        if request.htmx:
-            return render(request, "gallery/_form.html", {"form": form})
-
-    page = listing.read(request, listing.mine(request.user))
+    if request.method == "POST":
+        answer = submit(request, mine)
+        if isinstance(answer, HttpResponse):
+            return answer
+        form = answer
+    page = listing.read(request, mine)
     if page.results_only:  # the filters' HTMX requests get the results
         return page.results()
-    initial = {**_remembered_for(request.user), **_remix(request), **_reference(request)}
+    initial = {**remembered_for(request.user), **_remix(request), **_reference(request)}
     return page.render(
         "gallery/home.html",
         {"form": form or GenerationForm(request.user, initial=initial)},
     )
 
 
-def _remembered_for(user) -> dict:
+def submit(request: HttpRequest, scope: listing.Scope) -> HttpResponse | GenerationForm:
+    """The prompt form's POST on a page beside the listing `scope` (the home page, a team's
+    gallery): a redraw (htmx after a change or a "Use as reference", static/js/references.js,
+    or the "Remove" of a reference without JavaScript), or a new generation. Without HTMX, a
+    form with errors comes back for the page to show."""
+    if request.htmx.trigger_name in REDRAWN_BY or {"remove_reference", "add_reference"} & set(
+        request.POST
+    ):
+        form = GenerationForm.redrawn(request.user, request.POST, request.FILES)
+    else:
+        form = GenerationForm(request.user, request.POST, request.FILES)
+        if form.is_valid():
+            form.instance.owner = request.user
+            generation = form.save()
+            tasks.kick()
+            if not request.htmx:
+                return redirect(request.path)
+            return render(
+                request,
+                "gallery/_created.html",
+                {
+                    "form": GenerationForm(request.user, initial=_remembered(generation)),
+                    "generation": get_card_for_user(request, generation.pk),
+                    "listed": listing.lists_on_top(request, scope, generation),
+                },
+            )
+    if request.htmx:
+        return render(request, "gallery/_form.html", {"form": form})
+    return form
+
+
+def remembered_for(user) -> dict:
     last = Generation.objects.filter(owner=user).order_by("-created_at").first()
     return _remembered(last) if last else {}
 
@@ -94,7 +101,7 @@ def _reference(request: HttpRequest) -> dict:
     if references.resolve(request.user, token) is None:
         return {}
     chosen = {"references": [token], "boxes": [""]}
-    last = _remembered_for(request.user).get("model")
+    last = remembered_for(request.user).get("model")
     if last is None or not MODELS[last].reference_images_max:
         chosen["model"] = EDITING_MODEL
     return chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from .. import listing
-from ..forms import InvitationForm, TeamForm
-from ..models import Invitation, Role, Team
+from ..forms import GenerationForm, InvitationForm, TeamForm
+from ..models import CREATOR_ROLES, Invitation, Role, Team
 from ..permissions import get_team_for_user
-from . import signup
+from . import home, signup
 
 
 @login_required
@@ -46,13 +47,27 @@ def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def team_gallery(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team's listing, with the prompt form for its owner and members, creating into it."""
     team = get_team_for_user(request, pk)
-    page = listing.read(request, listing.team_gallery(request.user, team))
+    scope = listing.team_gallery(request.user, team)
+    creates = team.role_of(request.user) in CREATOR_ROLES
+    form = None
+    if request.method == "POST":
+        if not creates:
+            raise PermissionDenied
+        answer = home.submit(request, scope)
+        if isinstance(answer, HttpResponse):
+            return answer
+        form = answer
+    page = listing.read(request, scope)
     if page.results_only:
         return page.results()
-    return page.render("gallery/team_gallery.html", {"team": team})
+    if creates and form is None:
+        initial = {**home.remembered_for(request.user), "team": team.pk}
+        form = GenerationForm(request.user, initial=initial)
+    return page.render("gallery/team_gallery.html", {"team": team, "form": form})
 
 
 @login_required
