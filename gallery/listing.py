@@ -33,6 +33,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
 
+from . import waiting
 from .dashscope.catalog import MODELS, SIZE_PRESETS
 from .ids import parse_id
 from .models import Board, BoardItem, Generation, GenerationQuerySet, Team
@@ -349,6 +350,8 @@ def read(request: HttpRequest, scope: Scope) -> Page:
     rows = list(filters.page(listed)[: PAGE_SIZE + 1])
     has_more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    if scope.board is None:
+        waiting.note_waits(rows)
     if filters.cleaned_data.get("newer"):  # the live poll: they go on top, newest first
         rows.reverse()
         has_more = False

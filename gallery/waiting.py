@@ -1,9 +1,13 @@
 """What a generation that has not finished can say about its wait: its place in this
-installation's queue and how long recent tasks of its model took."""
+installation's queue (the order records of its model were made: the fair queue,
+gallery/fair_queue.py, may send another user's sooner) and how long recent tasks of its model
+took."""
 
 from __future__ import annotations
 
+import bisect
 import statistics
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,19 +26,21 @@ class Wait:
     usual: timedelta | None  # from sending to stored, for recent tasks; None without any
 
 
-def wait_of(generation: Generation) -> Wait:
-    return Wait(place=place_in_queue(generation), usual=usual_time(generation.model))
-
-
-def place_in_queue(generation: Generation) -> int | None:
-    """Its place among the records of its model queued here, oldest first. The fair queue may
-    send another user's record sooner (gallery/fair_queue.py): this is the place, not a promise."""
-    if generation.status != Status.QUEUED:
-        return None
-    ahead = Generation.objects.filter(
-        status=Status.QUEUED, model=generation.model, created_at__lt=generation.created_at
-    ).count()
-    return ahead + 1
+def note_waits(generations) -> None:
+    """Set `wait` on each active one of `generations` (a page of a listing, or one card), in
+    one query for their places and one per model for the usual times (cached)."""
+    active = [generation for generation in generations if generation.is_active]
+    queued = {generation.model for generation in active if generation.status == Status.QUEUED}
+    queue = defaultdict(list)  # model → when each record queued here was made, oldest first
+    if queued:
+        rows = Generation.objects.filter(status=Status.QUEUED, model__in=queued)
+        for model, created_at in rows.order_by("created_at").values_list("model", "created_at"):
+            queue[model].append(created_at)
+    for generation in active:
+        place = None
+        if generation.status == Status.QUEUED:  # its place, not a promise: the fair queue
+            place = bisect.bisect_left(queue[generation.model], generation.created_at) + 1
+        generation.wait = Wait(place=place, usual=usual_time(generation.model))
 
 
 def usual_time(model: str) -> timedelta | None:

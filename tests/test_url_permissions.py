@@ -346,6 +346,7 @@ RULES: dict[str, list[Case]] = {
     # A generation and its images.
     "detail": [Case("GET", on("shared"), TEAM_SEES)],
     "card": [Case("GET", on("shared"), TEAM_SEES)],
+    "image": [Case("GET", on("shared", 1), TEAM_SEES)],
     "original": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "thumbnail": [Case("GET", on("shared", 0), outcomes(FILE, outsider=NOT_FOUND))],
     "download": [Case("GET", on("shared", 0), TEAM_SEES)],
@@ -574,7 +575,16 @@ RULES: dict[str, list[Case]] = {
         ),
     ],
     "team": [Case("GET", on("team"), TEAM_SEES)],
-    "team_gallery": [Case("GET", on("team"), TEAM_SEES)],
+    "team_gallery": [
+        Case("GET", on("team"), TEAM_SEES),
+        Case(
+            "POST",
+            lambda w, u: ([w.team.pk], generation_form(team=w.team.pk)),
+            outcomes(DONE, viewer=REFUSED, outsider=NOT_FOUND),
+            effect=lambda w, u: made(w, u, team=True),
+            label="into the team",
+        ),
+    ],
     "invite": [
         Case(
             "POST",

@@ -189,7 +189,9 @@ class GenerationForm(forms.ModelForm):
         self.box_texts = dict(zip(tokens, box_texts, strict=False))
         self.reference_boxes: list[list] = []
         self.upload_refusals: list[str] = []
-        self.fields["team"].queryset = teams_to_create_in(user)
+        team = self.fields["team"]
+        team.queryset = teams_to_create_in(user)
+        team.choices = list(iter(team.choices))  # one query, not one each time it is drawn
         self.offered = catalog.offered()  # and their limits, in a table below the form
         self.fields["model"].choices = [(m.name, m.label) for m in self.offered]
         chosen = self.data.get("model") if self.is_bound else self.initial.get("model")

@@ -5,8 +5,6 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .. import waiting
-
 register = template.Library()
 
 # A tile's aspect as one of a few classes (static/css/app.css: .ar-…): the CSP allows no style
@@ -30,11 +28,6 @@ def aspect(thing) -> str:
 def times(count: int) -> range:
     """`{% for _ in n|times %}`: n rounds (a placeholder per requested image)."""
     return range(count)
-
-
-@register.simple_tag
-def wait_of(generation) -> waiting.Wait:
-    return waiting.wait_of(generation)
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import lifecycle, references, tasks
+from .. import lifecycle, references, tasks, waiting
 from ..models import Favourite, Generation
 from ..permissions import get_card_for_user, get_generation_for_author, get_generation_for_user
 from . import redirect_back
@@ -20,6 +20,7 @@ from . import redirect_back
 def _render_card(request: HttpRequest, generation: Generation, notice: str = "") -> HttpResponse:
     """The generation's card, or its tiles for a listing (`?listed=1`)."""
     template = "gallery/_tiles.html" if request.GET.get("listed") == "1" else "gallery/_card.html"
+    waiting.note_waits([generation])
     return render(request, template, {"generation": generation, "notice": notice})
 
 

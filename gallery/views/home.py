@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from .. import listing, references, tasks
+from .. import listing, references, tasks, waiting
 from ..dashscope.catalog import EDITING_MODEL, MODELS
 from ..forms import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 from ..ids import parse_id
@@ -52,12 +52,14 @@ def submit(request: HttpRequest, scope: listing.Scope) -> HttpResponse | Generat
             tasks.kick()
             if not request.htmx:
                 return redirect(request.path)
+            card = get_card_for_user(request, generation.pk)
+            waiting.note_waits([card])
             return render(
                 request,
                 "gallery/_created.html",
                 {
                     "form": GenerationForm(request.user, initial=_remembered(generation)),
-                    "generation": get_card_for_user(request, generation.pk),
+                    "generation": card,
                     "listed": listing.lists_on_top(request, scope, generation),
                 },
             )

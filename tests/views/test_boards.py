@@ -226,14 +226,15 @@ def test_a_failed_image_cannot_be_added(client, user, personal):
     assert client.post(add_url(generation), {"board": personal.pk}).status_code == 404
 
 
-def test_the_card_offers_a_board_link_that_htmx_swaps_for_the_form(
+def test_a_card_offers_a_board_link_that_htmx_swaps_for_the_form(
     client, team, other_user, personal, team_board
 ):
     generation = finished_generation(other_user, team=team)
     BoardItem.objects.create(board=team_board, image=generation.images.get())
     mine = Board.objects.create(name="Bob own", owner=other_user)
     client.force_login(other_user)
-    assert f'hx-get="{add_url(generation)}"' in client.get("/").content.decode()
+    card = client.get(f"/g/{generation.pk}/card/", headers=HTMX).content.decode()
+    assert f'hx-get="{add_url(generation)}"' in card  # a card that finished while shown
 
     form = client.get(add_url(generation), headers=HTMX).content.decode()
     assert f'<option value="{mine.pk}">' in form and f'<option value="{team_board.pk}">' in form
@@ -302,7 +303,7 @@ def load_more_link(body: str) -> str | None:
 
 
 def tile_prompts(body: str) -> list[str]:
-    return re.findall(r'<figure class="board-item"[^>]*>.*?#\d+ ([^<]+)</a>', body, re.DOTALL)
+    return re.findall(r'<figure class="tile board-item[^>]*>.*?#\d+ ([^<]+)</a>', body, re.DOTALL)
 
 
 def test_the_board_shows_the_newest_added_first_and_loads_more(client, user, personal):

@@ -148,6 +148,6 @@ def test_an_odd_board_is_404_not_a_crash(client, user, two):
 
 def test_a_refreshing_card_in_a_list_keeps_its_tick_box_when_done(client, user, two):
     client.force_login(user)
-    body = client.get(f"/g/{two[0].pk}/card/?selectable=1").content.decode()
+    body = client.get(f"/g/{two[0].pk}/card/?listed=1").content.decode()
     assert 'form="bulk-form"' in body
     assert 'form="bulk-form"' not in client.get(f"/g/{two[0].pk}/card/").content.decode()

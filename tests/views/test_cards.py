@@ -22,10 +22,12 @@ UNSTARRED = 'aria-pressed="false"'
 Status = Generation.Status
 
 
-def test_a_done_card_shows_thumbnails_linked_to_originals_and_stops_polling(client, user, stored):
+def test_a_done_card_shows_thumbnails_that_open_the_lightbox_and_stops_polling(
+    client, user, stored
+):
     client.force_login(user)
     body = client.get(f"/g/{stored.pk}/card/").content.decode()
-    assert f'href="/g/{stored.pk}/images/0/original/"' in body
+    assert f'href="/g/{stored.pk}/images/0/" data-lightbox' in body
     assert f'src="/g/{stored.pk}/images/0/thumbnail/"' in body
     assert "a lighthouse at dawn, soft light" in body
     assert "hx-trigger" not in body

@@ -61,12 +61,12 @@ def test_it_marks_the_words_that_changed(client, user, pair):
     assert "A lone lighthouse at <mark>sunset</mark> in thick oil paint" in body
 
 
-def test_it_shows_both_sides_images_in_the_viewer(client, user, pair):
+def test_it_shows_both_sides_images_in_one_lightbox(client, user, pair):
     a, b = pair
     client.force_login(user)
     body = compare(client, a.pk, b.pk).content.decode()
-    assert body.count("data-viewer-group") == 2
-    assert f'href="/g/{a.pk}/images/0/original/"' in body
+    assert body.count("data-lightbox-group") == 1  # ← and → go across both sides
+    assert f'href="/g/{a.pk}/images/0/" data-lightbox' in body
     assert f'href="/?remix={b.pk}">Remix</a>' in body
     assert f'href="/compare/?a={b.pk}&amp;b={a.pk}">Swap sides</a>' in body
 

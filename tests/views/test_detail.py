@@ -107,15 +107,15 @@ def test_without_boards_it_says_so(client, user, done):
     assert "<dt>On boards</dt><dd>—</dd>" in page(client, done)
 
 
-def test_each_thumbnail_opens_the_viewer_on_its_original(client, user, done):
+def test_each_thumbnail_opens_the_lightbox_on_its_image(client, user, done):
     client.force_login(user)
     body = page(client, done)
-    assert body.count("data-viewer-scope") == 1 and body.count("data-viewer-group") == 1
+    assert body.count("data-lightbox-group") == 1
     assert (
-        f'href="/g/{done.pk}/images/1/original/" target="_blank" rel="noopener" data-viewer '
-        f'data-download="/g/{done.pk}/images/1/download/"'
+        f'href="/g/{done.pk}/images/1/" data-lightbox '
+        f'data-original="/g/{done.pk}/images/1/original/"'
     ) in body
-    assert re.search(r'<script src="/static/js/viewer\.[0-9a-f]+\.js" defer>', body)
+    assert re.search(r'<script src="/static/js/lightbox\.[0-9a-f]+\.js" defer>', body)
 
 
 def test_it_links_its_parent_and_its_remixes_with_compare_links(client, user, done):

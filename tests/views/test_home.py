@@ -76,11 +76,11 @@ def test_a_new_card_goes_on_top_only_of_a_list_that_would_show_it(logged_in, fil
     assert (said in body) is not listed  # so the user still knows where it went
 
 
-def test_a_new_card_keeps_its_tick_box_in_the_list(logged_in):
+def test_a_new_generation_goes_on_top_of_the_list_as_tiles_that_stay_tiles(logged_in):
     body = logged_in.post("/", PROMPT_FORM, headers={"HX-Request": "true"}).content.decode()
     generation = Generation.objects.get()
-    # While queued it has none; the refreshes that follow ask for the card with its tick box.
-    assert f'hx-get="/g/{generation.pk}/card/?selectable=1"' in body
+    # While queued it has no tick box; the refreshes that follow ask for its tiles, with one.
+    assert f'hx-get="/g/{generation.pk}/card/?listed=1"' in body
 
 
 def test_a_custom_size_is_used(logged_in):
