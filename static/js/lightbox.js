@@ -22,13 +22,14 @@
   function load(url) {
     shown = url;
     return htmx.ajax("GET", url, { target: dialog, swap: "innerHTML" }).then(function () {
-      var links = linksOf(group);
-      dialog.querySelectorAll("[data-step]").forEach(function (button) {
-        button.hidden = links.length < 2;
-        button.removeAttribute("rel");
+      var links = linksOf(group), at = indexOf(links, shown);
+      dialog.querySelectorAll("[data-step]").forEach(function (arrow) { // the listing's neighbours
+        var neighbour = links[(at + Number(arrow.dataset.step) + links.length) % links.length];
+        arrow.hidden = links.length < 2 || at < 0;
+        if (!arrow.hidden) arrow.href = neighbour.href;
       });
-      var at = indexOf(links, shown);
       if (links.length > 1) new Image().src = links[(at + 1) % links.length].dataset.original || "";
+      if (!dialog.contains(document.activeElement)) dialog.focus(); // the swap took the focus
     });
   }
 
@@ -64,6 +65,8 @@
       }
     });
     touched.clear();
+    var links = linksOf(group), at = indexOf(links, shown);
+    if (at >= 0) links[at].focus(); // where the keyboard was, or where it stepped to
     dialog.replaceChildren(); // stop loading a large original nobody looks at
     shown = "";
   }
@@ -82,11 +85,7 @@
         dialog.close(); // beside the image
       }
     });
-    dialog.addEventListener("keydown", function (event) {
-      if (typing(event)) return;
-      if (event.key === "ArrowLeft") { step(-1); event.preventDefault(); }
-      else if (event.key === "ArrowRight") { step(1); event.preventDefault(); }
-    }); // Escape closes a modal <dialog> by itself
+    dialog.tabIndex = -1;
     dialog.addEventListener("touchstart", function (event) {
       swipeFrom = event.touches.length === 1 ? event.touches[0] : null;
     }, { passive: true });
@@ -133,6 +132,12 @@
   });
 
   document.addEventListener("keydown", function (event) {
+    if (dialog && dialog.open) { // Escape closes a modal <dialog> by itself
+      if (typing(event)) return;
+      if (event.key === "ArrowLeft") { step(-1); event.preventDefault(); }
+      else if (event.key === "ArrowRight") { step(1); event.preventDefault(); }
+      return;
+    }
     var page = document.querySelector("[data-lightbox-page]");
     if (!page || typing(event) || event.altKey || event.ctrlKey || event.metaKey) return;
     var rel = { ArrowLeft: "prev", ArrowRight: "next" }[event.key];

@@ -146,7 +146,7 @@ def test_adding_an_image_from_a_card_puts_it_on_the_board(client, user, personal
     body = client.get(f"/boards/{personal.pk}/").content.decode()
     assert f"/g/{generation.pk}/images/1/thumbnail/" in body
     assert f"/g/{generation.pk}/images/1/original/" in body
-    assert f'href="/g/{generation.pk}/"' in body and "gulls over the pier" in body
+    assert f'href="/g/{generation.pk}/images/1/"' in body and "gulls over the pier" in body
     assert f"/g/{generation.pk}/images/0/" not in body
 
 
@@ -303,7 +303,7 @@ def load_more_link(body: str) -> str | None:
 
 
 def tile_prompts(body: str) -> list[str]:
-    return re.findall(r'<figure class="tile board-item[^>]*>.*?#\d+ ([^<]+)</a>', body, re.DOTALL)
+    return re.findall(r'<figure class="tile board-item[^>]*>.*?#\d+ ([^<]+)</p>', body, re.DOTALL)
 
 
 def test_the_board_shows_the_newest_added_first_and_loads_more(client, user, personal):
