@@ -5,7 +5,7 @@
   "use strict";
 
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a.use-reference, a.viewer-reference");
+    var link = event.target.closest("a.use-reference");
     var form = document.getElementById("prompt-form");
     if (!link || !form || !window.htmx) return;
     event.preventDefault();

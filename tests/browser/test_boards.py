@@ -1,4 +1,4 @@
-"""Boards: make one, put an image on it from a gallery card, find it there with the review
+"""Boards: make one, put an image on it from the lightbox, find it there with the review
 filters, take it off again."""
 
 import re
@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from ..factories import finished_generation
 
 
-def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
+def test_an_image_goes_onto_a_board_from_the_lightbox_and_comes_off_again(
     alice_page: Page, live_server, user, media_root
 ):
     generation = finished_generation(user, prompt="a harbour at low tide")
@@ -26,19 +26,22 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
 
     page.goto(f"{live_server.url}/")
     page.evaluate("window.__noReload = true")
+    lightbox = page.get_by_role("dialog", name="Image viewer")
     for made in (meadow, generation):  # the harbour is added last
-        card = page.locator(f"#generation-{made.pk}")
-        card.get_by_role("link", name="＋ Board").click()
-        card.get_by_label("Board for image 1").select_option(label="Harbour picks")
-        card.get_by_role("button", name="Add to board").click()
-        expect(card.get_by_role("status")).to_have_text("Added to “Harbour picks”.")
-        expect(card.locator(".on-boards")).to_have_text("On Harbour picks")
+        page.get_by_role("img", name=f"Image 1: {made.prompt}").click()
+        lightbox.get_by_label("Board for image 1").select_option(label="Harbour picks")
+        lightbox.get_by_role("button", name="Add to board").click()
+        expect(lightbox.get_by_role("status")).to_have_text("Added to “Harbour picks”.")
+        expect(lightbox.locator(".on-boards")).to_have_text("On Harbour picks")
+        if made is meadow:
+            page.keyboard.press("Escape")
+            expect(lightbox).to_be_hidden()
     assert page.evaluate("window.__noReload") is True
 
-    card.locator(".on-boards").get_by_role("link", name="Harbour picks").click()
+    lightbox.locator(".on-boards").get_by_role("link", name="Harbour picks").click()
     expect(page).to_have_url(board_url)
     expect(page.get_by_text("Personal board · 2 images, listed by when each")).to_be_visible()
-    expect(page.locator("#history figure figcaption > a")).to_have_text(
+    expect(page.locator("#history figure .prompt")).to_have_text(
         [f"#{generation.pk} a harbour at low tide", f"#{meadow.pk} a meadow in june"]
     )
 
@@ -49,12 +52,14 @@ def test_an_image_goes_onto_a_board_from_its_card_and_comes_off_again(
     expect(picture).to_be_visible()
     expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_have_count(0)
 
+    picture.hover()  # its caption and "Remove" show on hover
     page.get_by_role("button", name=f"Remove image 1 of #{generation.pk} from the board").click()
     expect(picture).to_have_count(0)
     assert page.evaluate("window.__noReload") is True
     page.goto(board_url)
     expect(page.get_by_text("Personal board · 1 image, listed by when each")).to_be_visible()
     expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_be_visible()
+    page.get_by_role("img", name="Image 1: a meadow in june").hover()
     page.get_by_role("button", name=f"Remove image 1 of #{meadow.pk} from the board").click()
     # The figure goes only when the server has answered: reloading before would race the removal.
     expect(page.get_by_role("img", name="Image 1: a meadow in june")).to_have_count(0)

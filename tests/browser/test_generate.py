@@ -50,26 +50,27 @@ def test_a_prompt_becomes_a_card_that_waits_then_shows_its_images(
     expect(page.locator("#history > article")).to_have_count(2)
     expect(page.locator("#history > article").nth(1)).to_contain_text("an older cancelled one")
     expect(card.locator(".badge")).to_have_text(WAITING)
+    expect(card.locator(".placeholder")).to_have_count(1)  # one per requested image
     card_id = card.get_attribute("id")
     card = page.locator(f"#{card_id}")  # the card is re-rendered on every poll
 
-    expect(card.locator(".badge")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
+    images = card.locator(".tile-image img")
+    expect(images).to_have_count(1, timeout=PIPELINE_TIMEOUT)
+    expect(card.locator(".placeholder")).to_have_count(0)
     expect(card).to_have_attribute("data-status", "SUCCEEDED")
     expect(card).not_to_have_attribute("hx-trigger", re.compile(".*"))
-    images = card.locator(".images img")
-    expect(images).to_have_count(1)
     thumbnails_loaded = (
         "sel => { const imgs = [...document.querySelectorAll(sel)];"
         " return imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0); }"
     )
-    page.wait_for_function(thumbnails_loaded, arg=f"#{card_id} .images img")
+    page.wait_for_function(thumbnails_loaded, arg=f"#{card_id} .tile-image img")
     assert page.evaluate("window.__noReload") is True
 
     page.reload()
-    expect(card.locator(".badge")).to_have_text("Done")
-    page.wait_for_function(thumbnails_loaded, arg=f"#{card_id} .images img")
+    page.wait_for_function(thumbnails_loaded, arg=f"#{card_id} .tile-image img")
 
-    link = card.locator(".images a").first
+    images.first.click()  # the lightbox, and in it the original
+    link = page.get_by_role("dialog").get_by_role("link", name="Open original")
     href = link.get_attribute("href")
     with page.expect_popup() as popup:
         link.click()
@@ -98,7 +99,7 @@ def test_a_flagged_prompt_ends_as_a_failure_in_plain_words(simulator, qcluster, 
     error = card.locator(".error")
     expect(error).to_contain_text("DashScope's content check flagged the prompt")
     expect(error).to_contain_text("DataInspectionFailed")
-    expect(card.locator(".images img")).to_have_count(0)
+    expect(card.locator(".tile-image img")).to_have_count(0)
 
 
 def test_a_size_outside_the_models_limits_is_explained_beside_the_width(alice_page: Page):

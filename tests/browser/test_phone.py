@@ -99,7 +99,7 @@ def test_on_a_phone_the_menu_and_the_options_fold_and_a_prompt_is_generated(
     form.get_by_role("button", name="Generate").click()
     card = page.locator("#history > article").first
     expect(card.locator(".prompt")).to_have_text("a lighthouse seen from a phone")
-    expect(card.locator(".images img")).to_have_count(2, timeout=PIPELINE_TIMEOUT)
+    expect(card.locator(".tile-image img")).to_have_count(2, timeout=PIPELINE_TIMEOUT)
     assert sideways(page) <= 0
     context.close()
 

@@ -36,7 +36,8 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     form.get_by_label("Prompt", exact=True).fill("the boat of image 1 on the sea of image 2")
 
     # From the gallery beside the form: the form stays, with what was typed, and takes it.
-    page.locator(f"#generation-{earlier.pk} a.use-reference").click()
+    page.locator(f"#generation-{earlier.pk} .tile-image").click()  # its lightbox
+    page.get_by_role("dialog").get_by_role("link", name="Use as reference").click()
     expect(form.locator(".reference-list li")).to_have_count(1)
     expect(form.get_by_label("Model")).to_have_value("wan2.7-image")
     expect(form.get_by_label("Prompt", exact=True)).to_have_value(
@@ -55,13 +56,17 @@ def test_an_edit_with_a_picked_and_an_uploaded_reference(
     card = page.locator("#history > article").first
     expect(card.locator(".prompt")).to_have_text("the boat of image 1 on the sea of image 2")
     card = page.locator(f"#{card.get_attribute('id')}")
-    expect(card.locator(".badge")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
-    strip = card.locator(".reference-strip li")
+    images = card.locator(".tile-image img")
+    expect(images).to_have_count(1, timeout=PIPELINE_TIMEOUT)
+    images.first.click()
+    lightbox = page.get_by_role("dialog", name="Image viewer")
+    strip = lightbox.locator(".reference-strip li")
     expect(strip).to_have_count(2)
     expect(strip.nth(0)).to_contain_text("image 1")
     expect(strip.nth(1)).to_contain_text("0,200,600,400")
-    expect(card.locator(".images img")).to_have_count(1)
+    page.keyboard.press("Escape")
 
+    images.first.hover()  # the prompt and its links show over the image
     card.get_by_role("link", name="Remix").click()
     expect(page.locator("#prompt-form .reference-list li")).to_have_count(2)
     expect(page.locator("#prompt-form").get_by_label("Prompt", exact=True)).to_have_value(

@@ -112,11 +112,10 @@ def test_bobs_team_generation_goes_live_in_alices_team_gallery_and_stays_hidden_
     expect(card.locator(".team-tag")).to_have_text("Lighthouse keepers · by bob")
     expect(card.locator(".badge")).to_have_text(WAITING)
     expect(alice.get_by_text("Nothing shared with Lighthouse keepers yet.")).to_be_hidden()
-    expect(card.locator(".images img")).to_have_count(0)
+    expect(card.locator(".tile-image img")).to_have_count(0)
 
-    expect(card.locator(".badge")).to_have_text("Done", timeout=PIPELINE_TIMEOUT)
-    expect(card.locator(".images img")).to_have_count(1)
-    alice.wait_for_function(THUMBNAILS_LOADED, arg=f"#{card_id} .images img")
+    expect(card.locator(".tile-image img")).to_have_count(1, timeout=PIPELINE_TIMEOUT)
+    alice.wait_for_function(THUMBNAILS_LOADED, arg=f"#{card_id} .tile-image img")
     assert alice.evaluate("window.__noReload") is True
 
     image_urls = [

@@ -89,11 +89,29 @@ def test_the_pages_and_their_htmx_requests_break_no_rule_of_the_policy(
     with page.expect_response(re.compile(r"/\?q=harbour")):
         page.locator("#review-filters").get_by_label("Search").fill("harbour")
     expect(page.locator("#history > article")).to_have_count(2)
-    # the detail page, and the viewer opened on an original
-    page.goto(f"{url}/g/{done.pk}/")
-    page.locator("a[data-viewer]").first.click()
-    expect(page.locator("dialog.viewer")).to_be_visible()
+    # the lightbox over the listing, a step in it, a star given there
+    page.locator(f"#generation-{done.pk} a[data-lightbox]").first.click()
+    lightbox = page.locator("dialog#lightbox")
+    expect(lightbox.locator(".lightbox-image")).to_be_visible()
+    page.keyboard.press("ArrowRight")
+    expect(lightbox.locator(".lightbox-image")).to_have_attribute(
+        "src", f"/g/{done.pk}/images/1/original/"
+    )
+    lightbox.get_by_role("button", name="Favourite").click()
+    expect(lightbox.get_by_role("button", name="Favourite")).to_have_attribute(
+        "aria-pressed", "true"
+    )
     page.keyboard.press("Escape")
+    expect(lightbox).to_be_hidden()
+    expect(page).to_have_url(re.compile(r"/\?q=harbour$"))  # back where it was opened
+    # the detail page, and the lightbox opened there; an image's own page
+    page.goto(f"{url}/g/{done.pk}/")
+    page.locator("a[data-lightbox]").first.click()
+    expect(lightbox.locator(".lightbox-image")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page).to_have_url(f"{url}/g/{done.pk}/")
+    page.goto(f"{url}/g/{done.pk}/images/0/")
+    expect(page.locator(".lightbox-page .lightbox-image")).to_be_visible()
     for path in [
         f"/teams/{team.pk}/gallery/",
         f"/teams/{team.pk}/",
