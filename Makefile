@@ -27,7 +27,7 @@ CATALOGUE := locale/zh_Hans/LC_MESSAGES/django.mo
 # Where makemessages and compilemessages are not to look: other people's catalogues and copies.
 NOT_OURS := -i .venv -i staticfiles -i mutants -i var -i tests -i bench
 
-.PHONY: run serve test test-fast lint format chromium gettext messages bench bench-scale-out load stress mutate clean
+.PHONY: run serve test test-fast lint format chromium gettext messages bench bench-scale-out load page-weight stress mutate clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || python3 -m venv $(VENV)
@@ -98,6 +98,10 @@ bench-scale-out: $(BIN)/.installed
 # 50 users logging in, creating and polling their cards for 60 s against gunicorn + qcluster.
 load: $(BIN)/.installed
 	$(BIN)/python bench/load.py
+
+# A gallery page of 48 thumbnails in Chromium: the bytes it transfers.
+page-weight: $(BIN)/.installed chromium
+	$(BIN)/python bench/page_weight.py
 
 # The long crash run the "nothing lost, nothing paid twice" figures come from (about 3 min).
 stress: $(BIN)/.installed

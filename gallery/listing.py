@@ -296,7 +296,7 @@ def board_scope(user, board: Board) -> Scope:
     on_board = BoardItem.objects.filter(board=board).values("image__generation")
     return Scope(
         Generation.objects.visible_to(user).filter(pk__in=on_board),
-        empty_text=_("No images on this board yet: add them from any card with “＋ Board”."),
+        empty_text=_("No images on this board yet: open an image and use “Add to board”."),
         authors=members_of(board.team) if board.team_id else None,
         reviews=board.team_id is not None,
         statuses=False,
