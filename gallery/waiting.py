@@ -11,13 +11,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.core.cache import cache
 
 from .models import Generation
 
 Status = Generation.Status
 RECENT_TASKS = 20  # the usual time is the median of this many recent tasks of the model
-USUAL_TIME_CACHED_SECONDS = 60  # an active card asks every second or so: once a minute is enough
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def note_waits(generations) -> None:
 def usual_time(model: str) -> timedelta | None:
     """The median time from submit to images stored of the model's recent successful tasks."""
     seconds = cache.get_or_set(
-        f"usual-time:{model}", lambda: _median_seconds(model), USUAL_TIME_CACHED_SECONDS
+        f"usual-time:{model}", lambda: _median_seconds(model), settings.USUAL_TIME_CACHED_SECONDS
     )
     return None if seconds is None else timedelta(seconds=seconds)
 

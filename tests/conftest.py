@@ -53,6 +53,9 @@ def test_settings(request, settings):
     settings.WHITENOISE_AUTOREFRESH = True
     # The simulator lists a task as soon as it has it: no need to wait DashScope's seconds.
     settings.DASHSCOPE_LISTING_DELAY_SECONDS = settings.DASHSCOPE_LISTING_RECHECK_SECONDS = 0.5
+    # The cache outlives a test (and is shared between processes with Redis): nothing of one
+    # test's history may show in another's cards.
+    settings.USUAL_TIME_CACHED_SECONDS = 0
 
 
 @pytest.fixture(scope="session", autouse=True)
