@@ -53,9 +53,7 @@ def usual_time(model: str) -> timedelta | None:
 
 def _median_seconds(model: str) -> float | None:
     recent = (
-        Generation.objects.filter(
-            model=model, status=Status.SUCCEEDED, submitted_at__isnull=False
-        )
+        Generation.objects.filter(model=model, status=Status.SUCCEEDED, submitted_at__isnull=False)
         .exclude(completed_at=None)
         .order_by("-created_at")  # the queue's index finds them
         .values_list("submitted_at", "completed_at")[:RECENT_TASKS]

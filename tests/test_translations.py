@@ -133,6 +133,7 @@ def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
         reverse("gallery:home") + "?status=FAILED&q=x",
         reverse("gallery:detail", args=[done.pk]),
         reverse("gallery:detail", args=[remix.pk]),
+        reverse("gallery:image", args=[done.pk, 1]),
         reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
         reverse("gallery:boards"),
         reverse("gallery:board", args=[board.pk]),

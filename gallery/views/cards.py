@@ -19,9 +19,10 @@ from . import redirect_back
 
 def _render_card(request: HttpRequest, generation: Generation, notice: str = "") -> HttpResponse:
     """The generation's card, or its tiles for a listing (`?listed=1`)."""
-    template = "gallery/_tiles.html" if request.GET.get("listed") == "1" else "gallery/_card.html"
-    waiting.note_waits([generation])
-    return render(request, template, {"generation": generation, "notice": notice})
+    if request.GET.get("listed") != "1":
+        return render(request, "gallery/_card.html", {"generation": generation, "notice": notice})
+    waiting.note_waits([generation])  # what its placeholders say
+    return render(request, "gallery/_tiles.html", {"generation": generation, "notice": notice})
 
 
 @login_required

@@ -35,6 +35,7 @@ def everything(user, other_user, media_root):
         reverse("gallery:home") + "?starred=on&status=FAILED",
         reverse("gallery:detail", args=[done.pk]),
         reverse("gallery:detail", args=[remix.pk]),
+        reverse("gallery:image", args=[done.pk, 0]),
         reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
         reverse("gallery:boards"),
         reverse("gallery:board", args=[board.pk]),

@@ -82,6 +82,24 @@ def test_an_active_card_reloads_itself_with_three_queries(
         assert "Running" in client.get(f"/g/{generation.pk}/card/").content.decode()
 
 
+def test_an_active_generations_tiles_reload_themselves_with_one_query_more_while_queued(
+    client, user, settings, django_assert_max_num_queries
+):
+    """In a listing the placeholders say their place in the queue (a query while queued) and
+    the usual time of the model's tasks (a query a minute, cached)."""
+    settings.USUAL_TIME_CACHED_SECONDS = 60  # a model no other test asks the usual time of
+    generation = make_generation(user, model="wanx2.0-t2i-turbo", status=Generation.Status.RUNNING)
+    client.force_login(user)
+    url = f"/g/{generation.pk}/card/?listed=1"
+    client.get(url)  # the usual time, worked out once
+    with django_assert_max_num_queries(3):
+        assert "Running" in client.get(url).content.decode()
+    generation.status = Generation.Status.QUEUED
+    generation.save()
+    with django_assert_max_num_queries(4):
+        assert "Next to be sent" in client.get(url).content.decode()
+
+
 def test_a_reloaded_team_card_keeps_the_review_counts_and_your_star(client, team, user, other_user):
     generation = make_generation(other_user, team=team, status=Generation.Status.SUCCEEDED)
     ReviewMark.objects.create(generation=generation, user=user, mark=ReviewMark.Mark.PICKED)

@@ -20,9 +20,7 @@ def image_page(client, generation, index: int, **headers) -> str:
     return response.content.decode()
 
 
-def test_the_image_page_is_a_page_and_its_htmx_answer_the_lightbox_alone(
-    client, user, media_root
-):
+def test_the_image_page_is_a_page_and_its_htmx_answer_the_lightbox_alone(client, user, media_root):
     generation = finished_generation(user, prompt="three lighthouses", n=3, seed=40)
     Board.objects.create(name="Harbour picks", owner=user)
     client.force_login(user)
@@ -39,7 +37,7 @@ def test_the_image_page_is_a_page_and_its_htmx_answer_the_lightbox_alone(
     assert "Harbour picks" in page and 'aria-label="Favourite"' in page
 
     fragment = image_page(client, generation, 1, **HTMX)
-    assert "<html" not in fragment and fragment.lstrip().startswith("<div class=\"lightbox\"")
+    assert "<html" not in fragment and fragment.lstrip().startswith('<div class="lightbox"')
     first, last = image_page(client, generation, 0), image_page(client, generation, 2)
     assert 'rel="prev"' not in first and 'rel="next"' not in last
 
@@ -59,7 +57,7 @@ def test_tiles_keep_each_images_aspect_and_open_its_page(client, user, media_roo
     body = client.get("/").content.decode()
     tile = re.search(r'<figure class="tile ([^"]+)">\s*<a class="tile-image" href="([^"]+)"', body)
     assert tile[1] == "ar-7" and tile[2] == f"/g/{wide.pk}/images/0/"  # 16:9, 2^(7/8) ≈ 1.83
-    assert 'data-lightbox-group' in body
+    assert "data-lightbox-group" in body
 
 
 def test_a_queued_generation_shows_a_placeholder_per_image_with_its_place_and_usual_time(
