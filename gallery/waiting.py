@@ -36,17 +36,18 @@ def note_waits(generations) -> None:
         rows = Generation.objects.filter(status=Status.QUEUED, model__in=queued)
         for model, created_at in rows.order_by("created_at").values_list("model", "created_at"):
             queue[model].append(created_at)
+    usual = {model: usual_time(model) for model in {generation.model for generation in active}}
     for generation in active:
         place = None
         if generation.status == Status.QUEUED:  # its place, not a promise: the fair queue
             place = bisect.bisect_left(queue[generation.model], generation.created_at) + 1
-        generation.wait = Wait(place=place, usual=usual_time(generation.model))
+        generation.wait = Wait(place=place, usual=usual[generation.model])
 
 
 def usual_time(model: str) -> timedelta | None:
     """The median time from submit to images stored of the model's recent successful tasks."""
-    seconds = cache.get_or_set(
-        f"usual-time:{model}", lambda: _median_seconds(model), settings.USUAL_TIME_CACHED_SECONDS
+    (seconds,) = cache.get_or_set(  # in a tuple: a model without any yet is cached too
+        f"usual-time:{model}", lambda: (_median_seconds(model),), settings.USUAL_TIME_CACHED_SECONDS
     )
     return None if seconds is None else timedelta(seconds=seconds)
 
