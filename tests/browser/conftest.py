@@ -5,10 +5,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
-from ..factories import PASSWORD
+from gallery.models import Board, BoardItem, Invitation, Membership, Role, Team
+
+from ..factories import PASSWORD, finished_generation, make_generation
 from .helpers import log_in
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls in the tests
@@ -70,3 +74,39 @@ def alice_page(page: Page, live_server, user) -> Page:
     log_in(page, live_server.url, user.username, PASSWORD)
     expect(page).to_have_url(f"{live_server.url}/")
     return page
+
+
+@pytest.fixture
+def alices_pages(user, other_user, media_root):
+    """The addresses of alice's pages, with something on each: a team, two finished generations
+    (one a remix), a failed and a trashed one, a board with an image, a comment and an open
+    invitation."""
+    team = Team.objects.create(name="Lighthouse keepers of the northern coast")
+    Membership.objects.create(team=team, user=user, role=Role.OWNER)
+    Membership.objects.create(team=team, user=other_user, role=Role.MEMBER)
+    long_prompt = "a lighthouse at dawn over a calm sea, " * 8
+    done = finished_generation(user, prompt=long_prompt, team=team, n=2, seed=2_147_483_600)
+    remix = finished_generation(user, prompt="the same lighthouse at dusk", parent=done)
+    make_generation(user, prompt="flagged", status="FAILED", error_code="DataInspectionFailed")
+    make_generation(user, prompt="thrown away", status="SUCCEEDED", deleted_at=timezone.now())
+    board = Board.objects.create(name="Lighthouses I like best of all", owner=user)
+    BoardItem.objects.create(board=board, image=done.images.first(), added_by=user)
+    done.comments.create(author=other_user, body="The beam is just right. " * 10)
+    Invitation.objects.create(team=team, role=Role.MEMBER, created_by=user)
+    return [
+        reverse("gallery:home"),
+        reverse("gallery:home") + "?starred=on&status=FAILED",
+        reverse("gallery:detail", args=[done.pk]),
+        reverse("gallery:detail", args=[remix.pk]),
+        reverse("gallery:image", args=[done.pk, 0]),
+        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
+        reverse("gallery:boards"),
+        reverse("gallery:board", args=[board.pk]),
+        reverse("gallery:teams"),
+        reverse("gallery:team", args=[team.pk]),
+        reverse("gallery:team_gallery", args=[team.pk]),
+        reverse("gallery:trash"),
+        reverse("password_change"),
+        reverse("settings"),
+        "/g/999999/",
+    ]

@@ -2,50 +2,12 @@
 and Generate, its options one tap away."""
 
 import pytest
-from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from gallery.models import Board, BoardItem, Invitation, Membership, Role, Team
-
-from ..factories import PASSWORD, finished_generation, make_generation
+from ..factories import PASSWORD
 from .helpers import CHINESE, ENGLISH, log_in
 
 PIPELINE_TIMEOUT = 20_000
-
-
-@pytest.fixture
-def everything(user, other_user, media_root):
-    """alice's pages with something on each: a team, two finished generations (one a remix), a
-    failed and a trashed one, a board with an image, a comment and an open invitation."""
-    team = Team.objects.create(name="Lighthouse keepers of the northern coast")
-    Membership.objects.create(team=team, user=user, role=Role.OWNER)
-    Membership.objects.create(team=team, user=other_user, role=Role.MEMBER)
-    long_prompt = "a lighthouse at dawn over a calm sea, " * 8
-    done = finished_generation(user, prompt=long_prompt, team=team, n=2, seed=2_147_483_600)
-    remix = finished_generation(user, prompt="the same lighthouse at dusk", parent=done)
-    make_generation(user, prompt="flagged", status="FAILED", error_code="DataInspectionFailed")
-    make_generation(user, prompt="thrown away", status="SUCCEEDED", deleted_at=timezone.now())
-    board = Board.objects.create(name="Lighthouses I like best of all", owner=user)
-    BoardItem.objects.create(board=board, image=done.images.first(), added_by=user)
-    done.comments.create(author=other_user, body="The beam is just right. " * 10)
-    Invitation.objects.create(team=team, role=Role.MEMBER, created_by=user)
-    return [
-        reverse("gallery:home"),
-        reverse("gallery:home") + "?starred=on&status=FAILED",
-        reverse("gallery:detail", args=[done.pk]),
-        reverse("gallery:detail", args=[remix.pk]),
-        reverse("gallery:image", args=[done.pk, 0]),
-        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
-        reverse("gallery:boards"),
-        reverse("gallery:board", args=[board.pk]),
-        reverse("gallery:teams"),
-        reverse("gallery:team", args=[team.pk]),
-        reverse("gallery:team_gallery", args=[team.pk]),
-        reverse("gallery:trash"),
-        reverse("password_change"),
-        "/g/999999/",
-    ]
 
 
 def sideways(page: Page) -> int:
@@ -57,7 +19,7 @@ def sideways(page: Page) -> int:
     ("width", "locale", "words"), [(360, "zh-CN", CHINESE), (390, "en-US", ENGLISH)]
 )
 def test_no_page_scrolls_sideways_on_a_phone(
-    browser: Browser, live_server, user, everything, width, locale, words
+    browser: Browser, live_server, user, alices_pages, width, locale, words
 ):
     context = browser.new_context(locale=locale, viewport={"width": width, "height": 800})
     page = context.new_page()
@@ -66,7 +28,7 @@ def test_no_page_scrolls_sideways_on_a_phone(
     log_in(page, live_server.url, user.username, PASSWORD, words)
     expect(page).to_have_url(f"{live_server.url}/")
     too_wide = {}
-    for url in everything:
+    for url in alices_pages:
         page.goto(f"{live_server.url}{url}")
         if (overflow := sideways(page)) > 0:
             too_wide[url] = overflow
