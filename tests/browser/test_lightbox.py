@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from ..factories import finished_generation
+from ..factories import PASSWORD, finished_generation
+from .helpers import CHINESE, ENGLISH, log_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
@@ -29,26 +30,41 @@ def listing(user, media_root):
     return harbour, lighthouses
 
 
-@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+# What the test reads, in each language: the lightbox, an image's name, two of its links.
+ENGLISH_WORDS = {
+    "viewer": "Image viewer",
+    "image": "Image {}: {}",
+    "download": "Download original",
+    "previous": "Previous image",
+}
+CHINESE_WORDS = {"viewer": "看图", "image": "图{}：{}", "download": "下载原图", "previous": "上一张"}
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale", "scheme", "words"),
+    [(DESKTOP, "en-US", "light", ENGLISH_WORDS), (PHONE, "zh-CN", "dark", CHINESE_WORDS)],
+    ids=["desktop-en-light", "phone-zh-dark"],
+)
 def test_the_lightbox_steps_across_the_listing_and_back_closes_it(
-    alice_page: Page, live_server, listing, viewport
+    new_context, live_server, user, listing, viewport, locale, scheme, words
 ):
     harbour, lighthouses = listing
-    page = alice_page
-    page.set_viewport_size(viewport)
-    page.goto(f"{live_server.url}/")
-    lightbox = page.get_by_role("dialog", name="Image viewer")
+    context = new_context(viewport=viewport, locale=locale, color_scheme=scheme)
+    page = context.new_page()
+    log_in(page, live_server.url, user.username, PASSWORD, CHINESE if locale == "zh-CN" else ENGLISH)
+    expect(page).to_have_url(f"{live_server.url}/")
+    lightbox = page.get_by_role("dialog", name=words["viewer"])
     picture = lightbox.locator(".lightbox-image")
 
     def shows(generation, index: int) -> None:
         address = f"/g/{generation.pk}/images/{index}/"
         expect(picture).to_have_attribute("src", f"{address}original/")
         expect(page).to_have_url(f"{live_server.url}{address}")
-        expect(lightbox.get_by_role("link", name="Download original")).to_have_attribute(
+        expect(lightbox.get_by_role("link", name=words["download"])).to_have_attribute(
             "href", f"{address}download/"
         )
 
-    page.get_by_role("img", name="Image 2: three lighthouses").click()
+    page.get_by_role("img", name=words["image"].format(2, "three lighthouses")).click()
     expect(lightbox).to_be_visible()
     shows(lighthouses, 1)
     expect(lightbox.locator(".prompt")).to_have_text("three lighthouses")
@@ -63,7 +79,7 @@ def test_the_lightbox_steps_across_the_listing_and_back_closes_it(
     expect(lightbox.locator(".prompt")).to_have_text("a harbour")
     page.keyboard.press("ArrowRight")  # round to the first
     shows(lighthouses, 0)
-    lightbox.get_by_role("link", name="Previous image").click()
+    lightbox.get_by_role("link", name=words["previous"]).click()
     shows(harbour, 0)
     if viewport is PHONE:
         page.evaluate(SWIPE, ["#lightbox .lightbox-stage", -120])  # to the left: the next one
@@ -74,12 +90,12 @@ def test_the_lightbox_steps_across_the_listing_and_back_closes_it(
     expect(page).to_have_url(f"{live_server.url}/")
     expect(page.locator("#history")).to_be_visible()  # the listing, not a reloaded page
 
-    page.get_by_role("img", name="Image 1: a harbour").click()
+    page.get_by_role("img", name=words["image"].format(1, "a harbour")).click()
     shows(harbour, 0)
     page.keyboard.press("Escape")
     expect(lightbox).to_be_hidden()
     expect(page).to_have_url(f"{live_server.url}/")
-    expect(page.get_by_role("link", name="Image 1: a harbour")).to_be_focused()
+    expect(page.get_by_role("link", name=words["image"].format(1, "a harbour"))).to_be_focused()
 
 
 def test_a_star_given_in_the_lightbox_shows_on_the_tile(alice_page: Page, live_server, listing):
