@@ -86,6 +86,11 @@ urlpatterns = [
     path("g/<id:pk>/delete/", trash.delete, name="delete"),
     path("g/<id:pk>/restore/", trash.restore, name="restore"),
     path("trash/", trash.trash, name="trash"),
+    path(
+        "trash/<id:pk>/images/<id:index>/thumbnail/",
+        files.trashed_thumbnail,
+        name="trashed_thumbnail",
+    ),
     path("teams/", teams.team_list, name="teams"),
     path("teams/<id:pk>/", teams.team_detail, name="team"),
     path("teams/<id:pk>/gallery/", teams.team_gallery, name="team_gallery"),

@@ -46,7 +46,7 @@ from gallery.models import (
 )
 from gallery.urls import urlpatterns
 
-from .factories import create_user, finished_generation, make_generation
+from .factories import create_user, finished_generation, make_generation, store_image
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -178,6 +178,7 @@ def world(team, user, other_user, outsider) -> World:
     trashed = make_generation(
         bob, team=team, prompt=TRASHED_PROMPT, deleted_at=timezone.now(), **done
     )
+    store_image(trashed, 0)  # the trash shows its thumbnail to bob alone
     own = {bob.pk: private}
     for person in (alice, carol, dave, outsider):
         own[person.pk] = make_generation(person, prompt=f"{person}'s own", **done)
@@ -416,6 +417,7 @@ RULES: dict[str, list[Case]] = {
             effect=lambda w, u: refreshed(w, "shared").deleted_at is not None,
         ),
     ],
+    "trashed_thumbnail": [Case("GET", on("trashed", 0), outcomes(NOT_FOUND, author=FILE))],
     "restore": [
         Case(
             "POST",

@@ -42,6 +42,16 @@ def image_file(request: HttpRequest, pk: int, index: int, kind: str) -> HttpResp
     return _stored_file(stored.storage, stored.name)
 
 
+@login_required
+@require_GET
+def trashed_thumbnail(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A thumbnail of what the user put in the trash, for the trash page alone: nobody else
+    sees a trashed generation, and no other page shows it (Generation.objects.visible_to)."""
+    generation = get_object_or_404(Generation.objects.in_trash_of(request.user), pk=pk)
+    image = get_object_or_404(generation.images.exclude(original=""), index=index)
+    return _stored_file(image.thumbnail.storage, image.thumbnail.name)
+
+
 def _stored_file(storage, name: str) -> HttpResponse:
     """From object storage, a presigned URL that lapses soon; from local files, the file
     itself, or nginx sends it (X_ACCEL_REDIRECT)."""

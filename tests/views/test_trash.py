@@ -89,3 +89,18 @@ def test_the_trash_says_when_in_words_a_person_reads(client, user, done):
     assert "Deleted now" in client.get("/trash/").content.decode()
     Generation.objects.filter(pk=done.pk).update(deleted_at=timezone.now() - timedelta(hours=3))
     assert "Deleted 3\xa0hours ago" in client.get("/trash/").content.decode()
+
+
+def test_the_trash_shows_what_it_holds_to_its_owner_alone(client, user, other_user, done):
+    Generation.objects.filter(pk=done.pk).update(deleted_at=timezone.now())
+    thumbnail = f"/trash/{done.pk}/images/0/thumbnail/"
+    client.force_login(user)
+    assert f'src="{thumbnail}"' in client.get("/trash/").content.decode()
+    assert client.get(thumbnail).status_code == 200
+    assert client.get(f"/g/{done.pk}/images/0/thumbnail/").status_code == 404  # trashed
+
+    client.force_login(other_user)
+    assert client.get(thumbnail).status_code == 404
+    client.force_login(user)
+    client.post(f"/g/{done.pk}/restore/")
+    assert client.get(thumbnail).status_code == 404  # out of the trash: its usual address
