@@ -8,8 +8,8 @@ from playwright.sync_api import Page, expect
 
 from gallery.models import Generation
 
-from ..factories import make_generation
-from .helpers import hide_tab, show_tab, wait_for_refused_requests
+from ..factories import PASSWORD, make_generation
+from .helpers import CHINESE, hide_tab, log_in, show_tab, wait_for_refused_requests
 
 # The whole pipeline (queue, submit, poll, store) takes a few seconds with these timings.
 PIPELINE_TIMEOUT = 20_000
@@ -152,3 +152,28 @@ def test_a_running_card_asks_nothing_while_its_tab_is_hidden(alice_page: Page, l
 
     with alice_page.expect_request(lambda request: card_url in request.url):
         assert show_tab(alice_page) == 1  # shown again: it asks at once, not at its next tick
+
+
+def test_on_a_phone_in_chinese_and_dark_a_prompt_waits_then_opens_in_the_lightbox(
+    slow_simulator, qcluster, new_context, live_server, user
+):
+    context = new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", color_scheme="dark"
+    )
+    page = context.new_page()
+    log_in(page, live_server.url, user.username, PASSWORD, CHINESE)
+    expect(page).to_have_url(f"{live_server.url}/")
+    form = page.locator("#prompt-form")
+    form.get_by_label("提示词", exact=True).fill("雨夜的港口，霓虹倒影")
+    form.get_by_role("button", name="生成").click()
+
+    card = newest_card(page)
+    expect(card.locator(".prompt")).to_have_text("雨夜的港口，霓虹倒影")
+    expect(card.locator(".placeholder .badge")).to_be_visible()  # its place while it waits
+    card = page.locator(f"#{card.get_attribute('id')}")
+    images = card.locator(".tile-image img")
+    expect(images).to_have_count(1, timeout=PIPELINE_TIMEOUT)
+    images.first.click()
+    lightbox = page.get_by_role("dialog", name="看图")
+    expect(lightbox.get_by_role("link", name="下载原图")).to_be_visible()
+    expect(lightbox.locator(".prompt")).to_have_text("雨夜的港口，霓虹倒影")

@@ -30,14 +30,22 @@ def listing(user, media_root):
     return harbour, lighthouses
 
 
-# What the test reads, in each language: the lightbox, an image's name, two of its links.
+# What the test reads, in each language: the lightbox, an image's name, two of its links, and
+# the login form's words.
 ENGLISH_WORDS = {
     "viewer": "Image viewer",
     "image": "Image {}: {}",
     "download": "Download original",
     "previous": "Previous image",
+    "login": ENGLISH,
 }
-CHINESE_WORDS = {"viewer": "看图", "image": "图{}：{}", "download": "下载原图", "previous": "上一张"}
+CHINESE_WORDS = {
+    "viewer": "看图",
+    "image": "图{}：{}",
+    "download": "下载原图",
+    "previous": "上一张",
+    "login": CHINESE,
+}
 
 
 @pytest.mark.parametrize(
@@ -51,7 +59,7 @@ def test_the_lightbox_steps_across_the_listing_and_back_closes_it(
     harbour, lighthouses = listing
     context = new_context(viewport=viewport, locale=locale, color_scheme=scheme)
     page = context.new_page()
-    log_in(page, live_server.url, user.username, PASSWORD, CHINESE if locale == "zh-CN" else ENGLISH)
+    log_in(page, live_server.url, user.username, PASSWORD, words["login"])
     expect(page).to_have_url(f"{live_server.url}/")
     lightbox = page.get_by_role("dialog", name=words["viewer"])
     picture = lightbox.locator(".lightbox-image")
