@@ -11,6 +11,7 @@ from .models import (
     Membership,
     ReviewMark,
     Team,
+    UsageEntry,
 )
 
 
@@ -122,3 +123,23 @@ class ReviewMarkAdmin(admin.ModelAdmin):
     list_display = ["generation", "user", "mark", "updated_at"]
     list_filter = ["mark"]
     raw_id_fields = ["generation", "user"]
+
+
+@admin.register(UsageEntry)
+class UsageEntryAdmin(admin.ModelAdmin):
+    """The ledger as it was written: read here, never changed (a correction is a new entry)."""
+
+    list_display = ["billed_at", "user", "team", "model", "region", "images", "unit_price", "cost"]
+    list_filter = ["model", "region", "team", "billed_at"]
+    search_fields = ["user__username", "model"]
+    date_hierarchy = "billed_at"
+    list_select_related = ["user", "team"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -20,11 +20,13 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from . import usage
 from .dashscope.client import (
     TASK_LIFETIME,
     SubmittedTask,
@@ -228,19 +230,23 @@ def task_seen(
             (now - state.end_time).total_seconds() if state.end_time else -1,
             checks,
         )
-        if _move(
-            record,
-            WATCHED,
-            status=Status.DOWNLOADING,
-            checks=checks,
-            started_at=state.scheduled_time,
-            finished_at=state.end_time,
-            task_seconds=_seconds_between(state.submit_time, state.end_time),
-            actual_prompt=next((r.actual_prompt for r in state.results if r.url), ""),
-            image_count=state.image_count,
-            results=[asdict(r) for r in state.results],
-            store_claimed_until=now + store_deadline(),
-        ):
+        with transaction.atomic():  # billed once: with the change that saw it succeed
+            seen = _move(
+                record,
+                WATCHED,
+                status=Status.DOWNLOADING,
+                checks=checks,
+                started_at=state.scheduled_time,
+                finished_at=state.end_time,
+                task_seconds=_seconds_between(state.submit_time, state.end_time),
+                actual_prompt=next((r.actual_prompt for r in state.results if r.url), ""),
+                image_count=state.image_count,
+                results=[asdict(r) for r in state.results],
+                store_claimed_until=now + store_deadline(),
+            )
+            if seen:
+                usage.bill(record)
+        if seen:
             _start_store_job(record)
     elif state.status == TaskStatus.CANCELED:
         _move(

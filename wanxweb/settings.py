@@ -1,6 +1,7 @@
 """wanxweb settings: everything comes from environment variables, with safe local defaults."""
 
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -341,6 +342,9 @@ def _per_model(name: str, cast: type) -> dict[str, int | float]:
 DASHSCOPE_CONCURRENCY = _per_model("DASHSCOPE_CONCURRENCY", int)
 DASHSCOPE_SUBMIT_RATE = _per_model("DASHSCOPE_SUBMIT_RATE", float)
 DASHSCOPE_QUERY_RATE = env.float("DASHSCOPE_QUERY_RATE", default=15.0)  # DashScope allows 20/s
+# CNY an image in this installation's region, where Alibaba's price is not the catalog's; the
+# usage ledger keeps each entry's price as it was (gallery/usage.py).
+DASHSCOPE_PRICES = _per_model("DASHSCOPE_PRICES", Decimal)
 
 # Deleted generations stay in their author's trash this long, then a daily job removes them.
 TRASH_DAYS = env.int("TRASH_DAYS", default=30)

@@ -420,6 +420,12 @@ def submit_rate(name: str) -> float:
     return _overridden("DASHSCOPE_SUBMIT_RATE", name, MODELS[name].submit_rate_in(region()))
 
 
+def price(name: str) -> Decimal | None:
+    """CNY an image of model `name` in this installation's region: DASHSCOPE_PRICES where it
+    names the model (Alibaba changes prices), else the catalog's; None where neither has one."""
+    return _overridden("DASHSCOPE_PRICES", name, MODELS[name].price_in(region()))
+
+
 def _overridden(setting: str, name: str, default):
     from django.conf import settings
 

@@ -407,7 +407,7 @@ class GenerationForm(forms.ModelForm):
     @property
     def cost(self) -> Decimal | None:
         """What the images asked for cost in this region, if DashScope lists a price."""
-        price = self.spec.price_in(catalog.region())
+        price = catalog.price(self.spec.name)
         n = parse_id(str(self["n"].value()))
         if price is None or n is None or not 1 <= n <= self.spec.n_max_for(self.image_set):
             return None

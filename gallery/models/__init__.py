@@ -5,6 +5,7 @@ from .images import GeneratedImage, ReferenceImage
 from .lease import Lease
 from .outage import Outage
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
+from .usage import UsageEntry
 
 __all__ = [
     "CREATOR_ROLES",
@@ -24,4 +25,5 @@ __all__ = [
     "ReviewMark",
     "Role",
     "Team",
+    "UsageEntry",
 ]
