@@ -46,9 +46,13 @@ def note_waits(generations) -> None:
 
 def usual_time(model: str) -> timedelta | None:
     """The median time from submit to images stored of the model's recent successful tasks."""
-    (seconds,) = cache.get_or_set(  # in a tuple: a model without any yet is cached too
-        f"usual-time:{model}", lambda: (_median_seconds(model),), settings.USUAL_TIME_CACHED_SECONDS
-    )
+    kept_for = settings.USUAL_TIME_CACHED_SECONDS
+    if kept_for:  # in a tuple: a model without any yet is cached too
+        (seconds,) = cache.get_or_set(
+            f"usual-time:{model}", lambda: (_median_seconds(model),), kept_for
+        )
+    else:  # 0: not kept, nor read from what others keep
+        seconds = _median_seconds(model)
     return None if seconds is None else timedelta(seconds=seconds)
 
 

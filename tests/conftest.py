@@ -53,8 +53,8 @@ def test_settings(request, settings):
     settings.WHITENOISE_AUTOREFRESH = True
     # The simulator lists a task as soon as it has it: no need to wait DashScope's seconds.
     settings.DASHSCOPE_LISTING_DELAY_SECONDS = settings.DASHSCOPE_LISTING_RECHECK_SECONDS = 0.5
-    # The cache outlives a test (and is shared between processes with Redis): nothing of one
-    # test's history may show in another's cards.
+    # The cache outlives a test, and with Redis it is shared with other processes (the servers
+    # some tests start keep it as in production): a card shows its own test's history alone.
     settings.USUAL_TIME_CACHED_SECONDS = 0
 
 

@@ -370,7 +370,7 @@ STORE_DEADLINE_SECONDS = env.int("STORE_DEADLINE_SECONDS", default=120)
 IMAGE_MAX_BYTES = env.int("IMAGE_MAX_BYTES", default=20 * 1024 * 1024)
 THUMBNAIL_SIZE = env.int("THUMBNAIL_SIZE", default=384)
 # A waiting card shows how long its model's recent tasks took (gallery/waiting.py): asked for
-# every second or so by each active card, it is worked out once a minute.
+# every second or so by each active card, it is worked out once a minute (0: each time).
 USUAL_TIME_CACHED_SECONDS = 60
 
 LOGGING = {
