@@ -100,6 +100,10 @@ BoardItem.objects.create(board=board, image=done.images.first(), added_by=bob)
 Comment.objects.create(generation=done, author=bob, body="The beam is just right.")
 Favourite.objects.create(user=carol, generation=done)
 ReviewMark.objects.create(generation=done, user=bob, mark="picked")
+UsageEntry.objects.create(  # prices to the sixth decimal, as the ledger keeps them
+    generation=done, user=alice, team=team, model=done.model, region="cn-beijing", images=2,
+    unit_price="0.562065", cost="1.124130", billed_at=a_while_ago,
+)
 Lease.objects.create(name="dispatcher", holder="old-host", expires_at=a_while_ago)
 Outage.objects.create(
     started_at=a_while_ago, ended_at=a_while_ago + timedelta(minutes=4), cause="503", failed_calls=9
