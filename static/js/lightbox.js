@@ -58,15 +58,24 @@
       goingBack = true;
       history.back(); // to the listing's own address
     }
+    // Back to the thumbnail of the image it ended on, where the keyboard was or stepped to;
+    // again once a reload below has replaced that thumbnail, unless the focus has moved on.
+    var where = shown && new URL(shown).pathname;
+    function refocus() {
+      var link = where && document.querySelector('a[data-lightbox][href="' + where + '"]');
+      var lost = !document.activeElement || document.activeElement === document.body;
+      if (link && (lost || !document.activeElement.isConnected)) link.focus();
+    }
+    var links = linksOf(group), at = indexOf(links, shown);
+    if (at >= 0) links[at].focus();
     touched.forEach(function (pk) { // show what was changed in the lightbox
       var shownThere = document.getElementById("generation-" + pk);
       if (shownThere && shownThere.dataset.card) {
-        htmx.ajax("GET", shownThere.dataset.card, { target: shownThere, swap: "outerHTML" });
+        htmx.ajax("GET", shownThere.dataset.card, { target: shownThere, swap: "outerHTML" })
+          .then(refocus);
       }
     });
     touched.clear();
-    var links = linksOf(group), at = indexOf(links, shown);
-    if (at >= 0) links[at].focus(); // where the keyboard was, or where it stepped to
     dialog.replaceChildren(); // stop loading a large original nobody looks at
     shown = "";
   }
