@@ -13,9 +13,10 @@ from .factories import PASSWORD, create_user, make_generation  # noqa: F401 (mak
 from .harness import QCluster, WebServer, run_manage  # noqa: F401 (run_manage: imported from here)
 
 TEST_KEY = "sk-test-0123456789abcdef"
-# A test that uses one of these starts a real browser or qcluster: it is `slow`, left out of
-# `make test-fast`. Modules that start processes their own way say `pytestmark = slow`.
-SLOW_FIXTURES = frozenset({"page", "qcluster"})
+# A test that uses one of these, itself or through another fixture (`page`, `new_context`),
+# starts a real browser or qcluster: it is `slow`, left out of `make test-fast`. Modules that
+# start processes their own way say `pytestmark = slow`.
+SLOW_FIXTURES = frozenset({"browser", "qcluster"})
 slow = pytest.mark.slow
 
 
@@ -45,7 +46,7 @@ def test_settings(request, settings):
     purpose. Not for tests that start real processes (slow, without a browser): gunicorn takes
     its settings from the environment and checks passwords with the real hashers, so the users
     those tests log in there must be hashed with them."""
-    if request.node.get_closest_marker("slow") and "page" not in request.fixturenames:
+    if request.node.get_closest_marker("slow") and "browser" not in request.fixturenames:
         return
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Each test's client builds its own middleware; WhiteNoise would read all ~700 static
