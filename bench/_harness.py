@@ -8,11 +8,14 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Mapping
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
+from gallery.dashscope.simulator import SimulatorServer
 from tests.harness import (
     ROOT,
     Process,
@@ -135,6 +138,22 @@ class Stack:
     def stop_all(self) -> None:
         for name in reversed(list(self.processes)):  # the last started depends on the first
             self.stop(name)
+
+
+@contextmanager
+def simulated_stack(config) -> Iterator[tuple[SimulatorServer, Stack]]:
+    """The DashScope simulator with `config` (a SimulatorConfig), and a Stack talking to it on
+    a fresh VAR_DIR with Django set up for this process; both stopped after."""
+    simulator = SimulatorServer(config=config)
+    simulator.start()
+    with tempfile.TemporaryDirectory(prefix="wanxweb-bench-") as workdir:
+        stack = Stack(Path(workdir), simulator.base_url)
+        try:
+            stack.setup_django()
+            yield simulator, stack
+        finally:
+            stack.stop_all()
+            simulator.stop()
 
 
 def login_form(session: requests.Session, username: str) -> dict[str, str]:

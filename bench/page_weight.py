@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import MODEL, PASSWORD, Stack  # noqa: E402
-from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
+from bench._harness import MODEL, PASSWORD, simulated_stack  # noqa: E402
+from gallery.dashscope.simulator import SimulatorConfig  # noqa: E402
 from tests.harness import wait_until  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
@@ -119,37 +118,29 @@ def main() -> None:
     args = parser.parse_args()
 
     config = SimulatorConfig(pending_seconds=0.2, running_seconds=0.5, running_jitter=0.2)
-    simulator = SimulatorServer(config=config)
-    simulator.start()
-    with tempfile.TemporaryDirectory(prefix="wanxweb-bench-") as workdir:
-        stack = Stack(Path(workdir), simulator.base_url)
-        try:
-            stack.setup_django()
-            from django.contrib.auth import get_user_model
+    with simulated_stack(config) as (_, stack):
+        from django.contrib.auth import get_user_model
 
-            from gallery.models import Generation
+        from gallery.models import Generation
 
-            owner = get_user_model().objects.create_user("bench", password=PASSWORD)
-            for i in range(args.generations):
-                width, height = SIZES[i % len(SIZES)]
-                Generation.objects.create(
-                    owner=owner,
-                    model=MODEL,
-                    prompt=f"a lighthouse at dawn, study {i}",
-                    width=width,
-                    height=height,
-                    n=args.images,
-                    seed=1000 + i,
-                )
-            stack.start_web()
-            stack.start_worker()
-            done = Generation.objects.filter(status=Generation.Status.SUCCEEDED)
-            wait_until(lambda: done.count() == args.generations, 300, "not all stored")
-            stack.stop("qcluster")
-            measure(stack.base_url, args.generations * args.images)
-        finally:
-            stack.stop_all()
-            simulator.stop()
+        owner = get_user_model().objects.create_user("bench", password=PASSWORD)
+        for i in range(args.generations):
+            width, height = SIZES[i % len(SIZES)]
+            Generation.objects.create(
+                owner=owner,
+                model=MODEL,
+                prompt=f"a lighthouse at dawn, study {i}",
+                width=width,
+                height=height,
+                n=args.images,
+                seed=1000 + i,
+            )
+        stack.start_web()
+        stack.start_worker()
+        done = Generation.objects.filter(status=Generation.Status.SUCCEEDED)
+        wait_until(lambda: done.count() == args.generations, 300, "not all stored")
+        stack.stop("qcluster")
+        measure(stack.base_url, args.generations * args.images)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ import argparse
 import re
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,15 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._harness import KEY, PASSWORD, Stack, create, logged_in_session, percentile  # noqa: E402
+from bench._harness import (  # noqa: E402
+    KEY,
+    PASSWORD,
+    Stack,
+    create,
+    logged_in_session,
+    percentile,
+    simulated_stack,
+)
 from gallery import polling  # noqa: E402
 from gallery.dashscope.simulator import SimulatorConfig, SimulatorServer  # noqa: E402
 from gallery.dashscope.simulator.models import limits  # noqa: E402
@@ -291,37 +298,27 @@ def main() -> None:
     args = parser.parse_args()
 
     config = SimulatorConfig(pending_seconds=1.0, running_seconds=3.0, running_jitter=1.0)
-    simulator = SimulatorServer(config=config)
-    simulator.start()
-    with tempfile.TemporaryDirectory(prefix="wanxweb-bench-") as workdir:
-        stack = Stack(Path(workdir), simulator.base_url)
-        try:
-            stack.setup_django()
-            from django.contrib.auth import get_user_model
+    with simulated_stack(config) as (simulator, stack):
+        from django.contrib.auth import get_user_model
 
-            for i in range(4):
-                get_user_model().objects.create_user(f"user{i}", password=PASSWORD)
-            stack.start_web()
+        for i in range(4):
+            get_user_model().objects.create_user(f"user{i}", password=PASSWORD)
+        stack.start_web()
 
-            results = []
-            for protocol in PROTOCOLS:
-                sdk = sdk_measured(simulator, protocol, args.sdk_tasks)
-                ours = scenario_lag(stack, simulator, protocol, args.generations)
-                print(f"the official SDK's wait() on {len(sdk.lags)} tasks: {sdk.summary()}")
-                results.append((protocol, ours, sdk))
+        results = []
+        for protocol in PROTOCOLS:
+            sdk = sdk_measured(simulator, protocol, args.sdk_tasks)
+            ours = scenario_lag(stack, simulator, protocol, args.generations)
+            print(f"the official SDK's wait() on {len(sdk.lags)} tasks: {sdk.summary()}")
+            results.append((protocol, ours, sdk))
 
-            print("\n== completion lag (task end -> images in the card | wait() returns)")
-            print(f"{'':<36}{'wanxweb card':<44}official SDK wait()")
-            for protocol, ours, sdk in results:
-                print(
-                    f"{protocol.model + ' (' + protocol.name + ')':<36}{side(ours):<44}{side(sdk)}"
-                )
+        print("\n== completion lag (task end -> images in the card | wait() returns)")
+        print(f"{'':<36}{'wanxweb card':<44}official SDK wait()")
+        for protocol, ours, sdk in results:
+            print(f"{protocol.model + ' (' + protocol.name + ')':<36}{side(ours):<44}{side(sdk)}")
 
-            if args.in_flight:
-                scenario_in_flight(stack, simulator, args.in_flight)
-        finally:
-            stack.stop_all()
-            simulator.stop()
+        if args.in_flight:
+            scenario_in_flight(stack, simulator, args.in_flight)
 
 
 def side(figures: Figures) -> str:

@@ -113,3 +113,28 @@ def finished_generation(owner, *, images: int | None = None, data: bytes | None 
     for index in range(generation.n if images is None else images):
         store_image(generation, index, data=data)
     return generation
+
+
+def every_page(done, remix, board, team, filters: str) -> list[str]:
+    """The address of each page a logged-in person sees, with something on it: `done` (a
+    finished generation of two images, shared with `team`, on `board`), its `remix`, the home
+    page as `filters` (a query string) narrow it, and a page not found."""
+    from django.urls import reverse
+
+    return [
+        reverse("gallery:home"),
+        reverse("gallery:home") + filters,
+        reverse("gallery:detail", args=[done.pk]),
+        reverse("gallery:detail", args=[remix.pk]),
+        reverse("gallery:image", args=[done.pk, 1]),
+        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
+        reverse("gallery:boards"),
+        reverse("gallery:board", args=[board.pk]),
+        reverse("gallery:teams"),
+        reverse("gallery:team", args=[team.pk]),
+        reverse("gallery:team_gallery", args=[team.pk]),
+        reverse("gallery:trash"),
+        reverse("password_change"),
+        reverse("settings"),
+        "/g/999999/",
+    ]

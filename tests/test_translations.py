@@ -17,7 +17,7 @@ from gallery.dashscope.catalog import MODELS
 from gallery.dashscope.errors import EXPLANATIONS, ErrorCode
 from gallery.models import Board, BoardItem, Membership, Role, Team
 
-from .factories import create_user, finished_generation, make_generation
+from .factories import create_user, every_page, finished_generation, make_generation
 from .harness import ROOT
 
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -128,23 +128,7 @@ def chinese_world(db, media_root, client):
 def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
     done, remix = chinese_world["done"], chinese_world["remix"]
     team, board = chinese_world["team"], chinese_world["board"]
-    pages = [
-        reverse("gallery:home"),
-        reverse("gallery:home") + "?status=FAILED&q=x",
-        reverse("gallery:detail", args=[done.pk]),
-        reverse("gallery:detail", args=[remix.pk]),
-        reverse("gallery:image", args=[done.pk, 1]),
-        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
-        reverse("gallery:boards"),
-        reverse("gallery:board", args=[board.pk]),
-        reverse("gallery:teams"),
-        reverse("gallery:team", args=[team.pk]),
-        reverse("gallery:team_gallery", args=[team.pk]),
-        reverse("gallery:trash"),
-        reverse("password_change"),
-        reverse("settings"),
-        "/g/999999/",
-    ]
+    pages = every_page(done, remix, board, team, filters="?status=FAILED&q=x")
     own = {"x", "q"}  # what this test typed into a filter
     for url in pages:
         page = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")

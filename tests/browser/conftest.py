@@ -5,14 +5,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Board, BoardItem, Invitation, Membership, Role, Team
 
-from ..factories import PASSWORD, finished_generation, make_generation
+from ..factories import PASSWORD, every_page, finished_generation, make_generation
 from .helpers import log_in
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls in the tests
@@ -93,20 +92,4 @@ def alices_pages(user, other_user, media_root):
     BoardItem.objects.create(board=board, image=done.images.first(), added_by=user)
     done.comments.create(author=other_user, body="The beam is just right. " * 10)
     Invitation.objects.create(team=team, role=Role.MEMBER, created_by=user)
-    return [
-        reverse("gallery:home"),
-        reverse("gallery:home") + "?starred=on&status=FAILED",
-        reverse("gallery:detail", args=[done.pk]),
-        reverse("gallery:detail", args=[remix.pk]),
-        reverse("gallery:image", args=[done.pk, 0]),
-        reverse("gallery:compare") + f"?a={done.pk}&b={remix.pk}",
-        reverse("gallery:boards"),
-        reverse("gallery:board", args=[board.pk]),
-        reverse("gallery:teams"),
-        reverse("gallery:team", args=[team.pk]),
-        reverse("gallery:team_gallery", args=[team.pk]),
-        reverse("gallery:trash"),
-        reverse("password_change"),
-        reverse("settings"),
-        "/g/999999/",
-    ]
+    return every_page(done, remix, board, team, filters="?starred=on&status=FAILED")
