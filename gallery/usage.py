@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import budgets
 from .dashscope import catalog
 from .models import Generation, UsageEntry
 
@@ -14,7 +15,7 @@ def bill(generation: Generation) -> UsageEntry | None:
     if not generation.image_count:
         return None
     price = catalog.price(generation.model)
-    return UsageEntry.objects.create(
+    entry = UsageEntry.objects.create(
         generation=generation,
         user_id=generation.owner_id,
         team_id=generation.team_id,
@@ -24,3 +25,5 @@ def bill(generation: Generation) -> UsageEntry | None:
         unit_price=price,
         cost=None if price is None else price * generation.image_count,
     )
+    budgets.note_billed(entry)
+    return entry

@@ -139,7 +139,7 @@ def test_pages_in_chinese_leave_no_english_words(chinese_world, client):
 
 
 def test_the_pages_for_people_not_logged_in_leave_no_english_words(chinese_world, settings):
-    settings.SIGNUP, settings.PASSWORD_RESET = "open", True
+    settings.SIGNUP, settings.EMAIL_CONFIGURED = "open", True
     invitation = chinese_world["team"].invitations.create(
         role=Role.MEMBER, created_by=chinese_world["done"].owner
     )

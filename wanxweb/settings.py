@@ -180,10 +180,11 @@ else:
 SIGNUP = env.str("SIGNUP", default="invite")
 if SIGNUP not in ("invite", "open", "closed"):
     raise ImproperlyConfigured(f"SIGNUP is {SIGNUP!r}: invite, open or closed")
-# Email, for password reset: EMAIL_URL as django-environ reads it (smtp+tls://user:password@
-# smtp.example.com:587). Without it there is no reset by email, and the login page offers none.
-PASSWORD_RESET = bool(env.str("EMAIL_URL", default=""))
-if PASSWORD_RESET:
+# Email, for password reset and budget warnings to a team's owner: EMAIL_URL as django-environ
+# reads it (smtp+tls://user:password@smtp.example.com:587). Without it neither is sent, and the
+# login page offers no reset.
+EMAIL_CONFIGURED = bool(env.str("EMAIL_URL", default=""))
+if EMAIL_CONFIGURED:
     globals().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="wanxweb <noreply@localhost>")
 

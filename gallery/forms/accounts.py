@@ -40,7 +40,7 @@ class SignUpForm(UserCreationForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if not settings.PASSWORD_RESET:
+        if not settings.EMAIL_CONFIGURED:
             del self.fields["email"]
 
 

@@ -13,11 +13,12 @@ from django.core import validators
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .. import references
+from .. import budgets, references
 from ..dashscope import catalog
 from ..dashscope.catalog import (
     EDITING_MODEL,
@@ -52,9 +53,9 @@ def _visible(value: str) -> bool:
 # boxes are written beside it).
 PARAM_FIELDS = {str(param): param for param in Param if param is not Param.BBOX_LIST}
 # A change of these redraws the form (htmx): another model's fields, the cost of another
-# count, an upload checked and shown, a reference removed.
+# count, another team's budget, an upload checked and shown, a reference removed.
 PALETTE_ENTRY = re.compile(r"(?P<hex>#[0-9A-Fa-f]{6})\s+(?P<share>[0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%")
-REDRAWN_BY = ("model", "n", "enable_sequential", "reference_uploads", "remove_reference")
+REDRAWN_BY = ("model", "n", "enable_sequential", "team", "reference_uploads", "remove_reference")
 COUNT_BUTTONS_MAX = 6  # counts up to this are buttons
 
 
@@ -180,6 +181,7 @@ class GenerationForm(forms.ModelForm):
     def __init__(self, user, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.budget_refusal = ""
         if self.is_bound:
             tokens, box_texts = self.data.getlist("references"), self.data.getlist("boxes")
         else:
@@ -412,6 +414,22 @@ class GenerationForm(forms.ModelForm):
         if price is None or n is None or not 1 <= n <= self.spec.n_max_for(self.image_set):
             return None
         return price * n
+
+    def save_within_budgets(self) -> Generation | None:
+        """The new generation, if it fits its author's and team's budgets this month; if not,
+        None and the form says why, in numbers."""
+        try:
+            return budgets.create(self.instance, self.save)
+        except budgets.OverBudget as refusal:
+            self.budget_refusal = str(refusal)  # said beside Generate, where it was pressed
+            return None
+
+    @cached_property
+    def standings(self) -> list[budgets.Standing]:
+        """The month so far beside Generate: the person's, and the chosen team's."""
+        chosen, choices = str(self["team"].value()), self.fields["team"].choices
+        team = next((value.instance for value, _label in choices if str(value) == chosen), None)
+        return budgets.standings(self.user, team)
 
     def save(self, commit: bool = True) -> Generation:
         with transaction.atomic():  # the dispatcher never sees it without its references

@@ -5,11 +5,12 @@ from .images import GeneratedImage, ReferenceImage
 from .lease import Lease
 from .outage import Outage
 from .teams import CREATOR_ROLES, Invitation, Membership, Role, Team
-from .usage import UsageEntry
+from .usage import Budget, UsageEntry
 
 __all__ = [
     "CREATOR_ROLES",
     "Board",
+    "Budget",
     "BoardItem",
     "Comment",
     "Favourite",

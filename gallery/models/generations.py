@@ -206,6 +206,8 @@ class Generation(models.Model):
     )
     AT_DASHSCOPE = (Status.SUBMITTING, Status.PENDING, Status.RUNNING)
     WATCHED = (Status.PENDING, Status.RUNNING)  # DashScope has the task; we query it
+    # Its worst case is held against budgets until DashScope has billed it or it has ended.
+    RESERVING = (Status.QUEUED, *AT_DASHSCOPE)
     # What is sent to DashScope: ImageRequest's fields.
     REQUEST_FIELDS = (
         "model",
@@ -314,6 +316,10 @@ class Generation(models.Model):
     image_count = models.PositiveSmallIntegerField(
         _("image count"), default=0
     )  # images DashScope billed
+    # n × the price when it was made: what it holds of a budget in CNY while it is RESERVING
+    reserved_cost = models.DecimalField(
+        _("reserved cost"), max_digits=12, decimal_places=6, null=True, blank=True
+    )
     # DashScope's `output.results`, kept from the final poll until the images are stored.
     results = models.JSONField(_("results"), default=list, blank=True)
 

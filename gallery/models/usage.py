@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -61,3 +64,57 @@ class UsageEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} × {self.images} @ {self.unit_price}"
+
+
+class Budget(models.Model):
+    """A monthly limit (calendar months in TIME_ZONE) on what a person, or a team, may spend
+    of the shared key, in images or in CNY. Checked when a generation is made
+    (gallery/budgets.py): its worst case is held against it until its task ends."""
+
+    class Unit(models.TextChoices):
+        IMAGES = "images", _("images")
+        CNY = "cny", _("CNY")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget",
+    )
+    team = models.OneToOneField(
+        "gallery.Team",
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="budget",
+    )
+    unit = models.CharField(_("unit"), max_length=6, choices=Unit.choices)
+    limit = models.DecimalField(  # 0: nothing may be spent
+        _("monthly limit"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(0)],
+    )
+    # The warning last sent to the team's owner (80 or 100 %), and for which month: once each.
+    warned_percent = models.PositiveSmallIntegerField(_("warned at (%)"), default=0)
+    warned_for = models.DateField(_("warned for the month of"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("budget")
+        verbose_name_plural = _("budgets")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) ^ Q(team__isnull=True),
+                name="budget_of_a_user_or_a_team",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.team}: {self.limit} {self.unit}"
+
+    def clean(self) -> None:
+        if self.unit == self.Unit.IMAGES and self.limit is not None and self.limit % 1:
+            raise ValidationError({"limit": _("A limit in images is a whole number.")})

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import lifecycle, references, tasks, waiting
+from .. import budgets, lifecycle, references, tasks, waiting
 from ..models import Favourite, Generation
 from ..permissions import get_card_for_user, get_generation_for_author, get_generation_for_user
 from . import redirect_back
@@ -83,11 +82,18 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     if generation.retry_needs_a_change:  # to the form, filled in as it was sent, to change
         return redirect(f"{reverse('gallery:home')}?remix={generation.pk}&same_seed=1")
     if generation.can_retry:
-        with transaction.atomic():  # the dispatcher never sees the copy without its references
-            again = generation.copy()
+        again = generation.copy()
+
+        def save() -> None:  # the dispatcher never sees the copy without its references
             again.save()
             boxes = references.carried_over(generation)
             picks = references.resolve_all(request.user, list(boxes))
             references.attach(again, picks, [boxes[pick.token] for pick in picks])
-        tasks.kick()
+
+        try:
+            budgets.create(again, save)
+        except budgets.OverBudget as refusal:
+            messages.error(request, str(refusal))
+        else:
+            tasks.kick()
     return redirect("gallery:home")

@@ -46,9 +46,9 @@ def submit(request: HttpRequest, scope: listing.Scope) -> HttpResponse | Generat
         form = GenerationForm.redrawn(request.user, request.POST, request.FILES)
     else:
         form = GenerationForm(request.user, request.POST, request.FILES)
-        if form.is_valid():
-            form.instance.owner = request.user
-            generation = form.save()
+        form.instance.owner = request.user
+        generation = form.is_valid() and form.save_within_budgets()
+        if generation:
             tasks.kick()
             if not request.htmx:
                 return redirect(request.path)

@@ -17,7 +17,7 @@ def by_email(view):
 
     @functools.wraps(view)
     def where_email_goes(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if not settings.PASSWORD_RESET:
+        if not settings.EMAIL_CONFIGURED:
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -78,7 +78,7 @@ class LoginView(auth_views.LoginView):
         return {
             **super().get_context_data(**kwargs),
             "signup_open": settings.SIGNUP == "open",
-            "password_reset": settings.PASSWORD_RESET,
+            "password_reset": settings.EMAIL_CONFIGURED,
         }
 
     def form_valid(self, form) -> HttpResponse:

@@ -81,14 +81,14 @@ def test_with_sign_up_open_anyone_creates_an_account(client, db, settings):
 
 
 def test_without_email_there_is_no_password_reset(client, db, settings):
-    settings.PASSWORD_RESET = False
+    settings.EMAIL_CONFIGURED = False
     assert "Forgot your password?" not in client.get(reverse("login")).content.decode()
     assert client.get(reverse("password_reset")).status_code == 404
     assert 'name="email"' not in client.get(reverse("signup")).content.decode()
 
 
 def test_with_email_a_forgotten_password_is_reset_through_a_link(client, user, settings):
-    settings.PASSWORD_RESET = True
+    settings.EMAIL_CONFIGURED = True
     user.email = "alice@example.com"
     user.save()
     assert "Forgot your password?" in client.get(reverse("login")).content.decode()
@@ -112,7 +112,7 @@ def test_with_email_a_forgotten_password_is_reset_through_a_link(client, user, s
 
 
 def test_a_reset_for_an_unknown_address_sends_nothing_and_says_the_same(client, user, settings):
-    settings.PASSWORD_RESET = True
+    settings.EMAIL_CONFIGURED = True
     response = client.post(reverse("password_reset"), {"email": "nobody@example.com"}, follow=True)
     assert "Check your email" in response.content.decode()
     assert mail.outbox == []

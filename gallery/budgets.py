@@ -1,0 +1,239 @@
+"""Monthly budgets on the shared key. A generation is made only when its worst case (n × the
+price) fits what both its author's and its team's budgets have left this month; it holds that
+while it is queued or at DashScope (`Generation.RESERVING`), and what its task ends with is
+what it spent: the ledger's billed images, nothing for a failure. There is no counter to keep
+in step: a month's use is always worked out, in one statement, from the ledger and from the
+generations still holding.
+
+Two requests must not both take the last of a budget: each locks the budgets it checks
+(PostgreSQL's row lock, in one order; SQLite's transactions take the database's write lock
+as they begin) and works out their use only after it holds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import models, transaction
+from django.db.models import F, Func, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .dashscope import catalog
+from .models import Budget, Generation, Preferences, Team, UsageEntry
+
+Unit = Budget.Unit
+WARNED_AT = (80, 100)  # % of a budget spent: the person is told, and the team's owner mailed
+Saved = TypeVar("Saved")
+MICRO_CNY = Decimal("0.000001")  # the ledger's precision
+
+
+class OverBudget(Exception):
+    """The generation would not fit a budget: `str()` says by how much, in numbers."""
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    """The start of this calendar month in TIME_ZONE, where budgets count months."""
+    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A person's or a team's month so far, and their budget if they have one."""
+
+    team: Team | None  # None: the person's own
+    unit: str | None  # a Budget.Unit; None without a budget
+    limit: Decimal | None
+    spent_images: int  # billed, in the ledger
+    spent_cost: Decimal
+    held_images: int  # the worst case of what is queued or at DashScope
+    held_cost: Decimal
+
+    @property
+    def has_budget(self) -> bool:
+        return self.unit is not None
+
+    @property
+    def in_images(self) -> bool:
+        return self.unit == Unit.IMAGES
+
+    @property
+    def used(self) -> Decimal:
+        """Spent and held, in the budget's unit."""
+        if self.in_images:
+            return Decimal(self.spent_images + self.held_images)
+        return self.spent_cost + self.held_cost
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.limit - self.used, Decimal(0))
+
+    @property
+    def percent(self) -> int:
+        """How much of the budget is used, in whole %, rounded down (100: nothing left)."""
+        if not self.limit:
+            return 100
+        return min(int(self.used * 100 / self.limit), 100)
+
+    @property
+    def warning(self) -> int:
+        """The highest of WARNED_AT reached; 0 below them all or without a budget."""
+        if not self.has_budget:
+            return 0
+        return max((level for level in WARNED_AT if self.percent >= level), default=0)
+
+    @property
+    def figures(self) -> dict[str, str]:
+        """What the budget line and the refusals say, written in the budget's unit."""
+        return {
+            "used": _amount(self.used, self.unit),
+            "left": _amount(self.left, self.unit),
+            "limit": _amount(self.limit, self.unit),
+            "meter_low": _amount(self.limit * WARNED_AT[0] / 100, self.unit),
+        }
+
+    def need(self, generation: Generation) -> Decimal | None:
+        """The worst case of `generation` in this budget's unit; None for CNY without a price."""
+        if self.in_images:
+            return Decimal(generation.n)
+        return generation.reserved_cost
+
+    def refusal(self, need: Decimal) -> str:
+        figures = {**self.figures, "need": _amount(need, self.unit), "team": self.team}
+        if self.in_images:
+            needs = ngettext("This needs %(need)s image", "This needs %(need)s images", int(need))
+        else:
+            needs = _("This needs %(need)s CNY")
+        if self.team is None:
+            has = _("your budget has %(left)s of %(limit)s left this month.")
+        else:
+            has = _("the budget of %(team)s has %(left)s of %(limit)s left this month.")
+        return f"{needs % figures}; {has % figures}"
+
+
+def _amount(value: Decimal, unit: str) -> str:
+    if unit == Unit.IMAGES:
+        return number_format(value, decimal_pos=0)
+    return number_format(value, decimal_pos=2)
+
+
+def _summed(rows: models.QuerySet, field: str, output: models.Field) -> Coalesce:
+    """The sum of `field` over `rows` (filtered by an OuterRef) as one value of the outer row:
+    a plain SUM, since an aggregate would group the subquery by its own rows."""
+    total = rows.order_by().annotate(total=Func(F(field), function="SUM")).values("total")
+    return Coalesce(Subquery(total, output_field=output), Value(0), output_field=output)
+
+
+def standing_of(holder: models.Model, month: datetime | None = None) -> Standing:
+    """The month so far of `holder`, a user or a team: one statement, so that a task billed
+    meanwhile is counted once, either as held or as spent."""
+    is_team = isinstance(holder, Team)
+    month = month or month_start()
+    billed = UsageEntry.objects.filter(
+        billed_at__gte=month, **{"team" if is_team else "user": OuterRef("pk")}
+    )
+    holding = Generation.objects.filter(
+        status__in=Generation.RESERVING, **{"team" if is_team else "owner": OuterRef("pk")}
+    )
+    count, money = models.IntegerField(), models.DecimalField(max_digits=14, decimal_places=6)
+    holders = Team.objects if is_team else get_user_model().objects
+    row = (
+        holders.filter(pk=holder.pk)
+        .values(unit=F("budget__unit"), limit=F("budget__limit"))
+        .annotate(
+            spent_images=_summed(billed, "images", count),
+            spent_cost=_summed(billed, "cost", money),
+            held_images=_summed(holding, "n", count),
+            held_cost=_summed(holding, "reserved_cost", money),
+        )
+        .get()
+    )
+    for cost in ("spent_cost", "held_cost"):  # SQLite sums decimals as floats
+        row[cost] = Decimal(row[cost]).quantize(MICRO_CNY)
+    return Standing(team=holder if is_team else None, **row)
+
+
+def standings(user, team: Team | None) -> list[Standing]:
+    """The person's month, and their team's where they make it into one."""
+    return [standing_of(user)] + ([standing_of(team)] if team is not None else [])
+
+
+def create(generation: Generation, save: Callable[[], Saved]) -> Saved:
+    """Make `generation` with `save()` if its worst case fits its author's budget and its
+    team's this month, holding it against them; else raise OverBudget and make nothing."""
+    price = catalog.price(generation.model)
+    generation.reserved_cost = None if price is None else price * generation.n
+    holders = Q(user_id=generation.owner_id)
+    if generation.team_id is not None:
+        holders |= Q(team_id=generation.team_id)
+    with transaction.atomic():
+        locked = list(Budget.objects.select_for_update().filter(holders).order_by("pk"))
+        for budget in locked:
+            holder = budget.team if budget.team_id else generation.owner
+            standing = standing_of(holder)
+            need = standing.need(generation)
+            if need is None:
+                raise OverBudget(
+                    _(
+                        "%(model)s has no price listed for this region, so it cannot be "
+                        "weighed against a budget in CNY."
+                    )
+                    % {"model": catalog.MODELS[generation.model].label}
+                )
+            if need > standing.left:
+                raise OverBudget(standing.refusal(need))
+        return save()
+
+
+def note_billed(entry: UsageEntry) -> None:
+    """After `entry` was billed: mail the team's owner, once a month for each of WARNED_AT,
+    when the team's spending reaches it (where email is configured)."""
+    if entry.team_id is None or not settings.EMAIL_CONFIGURED:
+        return
+    standing = standing_of(entry.team)
+    if not standing.has_budget:
+        return
+    spent = Decimal(standing.spent_images) if standing.in_images else standing.spent_cost
+    percent = 100 if not standing.limit else spent * 100 / standing.limit
+    level = max((level for level in WARNED_AT if percent >= level), default=0)
+    month = month_start().date()
+    not_yet_told = Q(warned_for__isnull=True) | ~Q(warned_for=month) | Q(warned_percent__lt=level)
+    if level and Budget.objects.filter(not_yet_told, team_id=entry.team_id).update(
+        warned_percent=level, warned_for=month
+    ):
+        transaction.on_commit(lambda: _mail_owner(entry.team, standing, spent, level))
+
+
+def _mail_owner(team: Team, standing: Standing, spent: Decimal, level: int) -> None:
+    owner = team.owner
+    if not owner.email:
+        return
+    kept = Preferences.objects.filter(user=owner).values_list("language", flat=True).first()
+    with translation.override(kept or settings.LANGUAGE_CODE):
+        figures = {
+            "team": team,
+            "percent": level,
+            "spent": _amount(spent, standing.unit),
+            "limit": _amount(standing.limit, standing.unit),
+            "unit": Unit(standing.unit).label,
+        }
+        subject = _("%(team)s has spent %(percent)s%% of its budget this month") % figures
+        body = (
+            _(
+                "%(team)s has spent %(spent)s of its monthly budget of %(limit)s %(unit)s. As its "
+                "owner, you can change the budget on the team's page."
+            )
+            % figures
+        )
+    send_mail(subject, body, None, [owner.email])
