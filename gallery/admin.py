@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from . import budgets
 from .models import (
     Board,
+    Budget,
     Comment,
     GeneratedImage,
     Generation,
@@ -143,3 +145,19 @@ class UsageEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+@admin.register(Budget)
+class BudgetAdmin(admin.ModelAdmin):
+    """Monthly limits: a person's (their own work and their teams') or a team's."""
+
+    list_display = ["__str__", "user", "team", "unit", "limit", "used_this_month"]
+    list_filter = ["unit"]
+    search_fields = ["user__username", "team__name"]
+    list_select_related = ["user", "team"]
+    raw_id_fields = ["user", "team"]
+    readonly_fields = ["warned_percent", "warned_for"]
+
+    @admin.display(description=_("used this month"))
+    def used_this_month(self, budget: Budget) -> str:
+        return budgets.standing_of(budget.team or budget.user).figures["used"]

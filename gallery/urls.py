@@ -107,5 +107,6 @@ urlpatterns = [
     ),
     path("teams/<id:pk>/members/<id:user_pk>/role/", teams.change_role, name="change_role"),
     path("teams/<id:pk>/leave/", teams.leave, name="leave_team"),
+    path("teams/<id:pk>/budget/", teams.set_budget, name="team_budget"),
     path("join/<str:token>/", teams.join, name="join"),
 ]

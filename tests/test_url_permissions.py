@@ -32,6 +32,7 @@ from PIL import Image
 
 from gallery import references
 from gallery.models import (
+    Budget,
     Board,
     BoardItem,
     Comment,
@@ -609,6 +610,14 @@ RULES: dict[str, list[Case]] = {
             lambda w, u: ([w.team.pk, w.dave.pk], {}),
             TEAM_OWNER_ONLY,
             effect=lambda w, u: w.team.role_of(w.dave) is None,
+        ),
+    ],
+    "team_budget": [
+        Case(
+            "POST",
+            on("team", limit="5", unit="images"),
+            TEAM_OWNER_ONLY,
+            effect=lambda w, u: Budget.objects.filter(team=w.team, limit=5).exists(),
         ),
     ],
     "change_role": [

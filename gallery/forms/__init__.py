@@ -8,6 +8,7 @@ from .accounts import (
     TeamForm,
     TimeZoneForm,
 )
+from .budgets import BudgetForm
 from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
 from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 
@@ -16,6 +17,7 @@ __all__ = [
     "REDRAWN_BY",
     "AddToBoardForm",
     "BoardForm",
+    "BudgetForm",
     "CommentForm",
     "GenerationForm",
     "InvitationForm",

@@ -109,6 +109,7 @@ class Budget(models.Model):
             models.CheckConstraint(
                 condition=Q(user__isnull=True) ^ Q(team__isnull=True),
                 name="budget_of_a_user_or_a_team",
+                violation_error_message=_("A budget is either a person's or a team's."),
             )
         ]
 

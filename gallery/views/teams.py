@@ -11,9 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from .. import listing
-from ..forms import GenerationForm, InvitationForm, TeamForm
-from ..models import CREATOR_ROLES, Invitation, Role, Team
+from .. import budgets, listing
+from ..forms import BudgetForm, GenerationForm, InvitationForm, TeamForm
+from ..models import CREATOR_ROLES, Budget, Invitation, Role, Team
 from ..permissions import get_team_for_user
 from . import home, signup
 
@@ -32,17 +32,41 @@ def team_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def team_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    team = get_team_for_user(request, pk)
+    return _team_page(request, get_team_for_user(request, pk))
+
+
+def _team_page(request: HttpRequest, team: Team, budget_form: BudgetForm | None = None):
     role = team.role_of(request.user)
     context = {
         "team": team,
         "role": role,
         "memberships": team.memberships.select_related("user"),
         "invitation_form": InvitationForm(),
+        "standing": budgets.standing_of(team),
     }
     if role == Role.OWNER:
         context["invitations"] = [i for i in team.invitations.all() if i.is_open]
+        budget = Budget.objects.filter(team=team).first()
+        context["budget_form"] = budget_form or BudgetForm(instance=budget)
     return render(request, "gallery/team.html", context)
+
+
+@login_required
+@require_POST
+def set_budget(request: HttpRequest, pk: int) -> HttpResponse:
+    """The team's owner sets its monthly budget, or removes it ("clear")."""
+    team = get_team_for_user(request, pk, roles=[Role.OWNER])
+    budget = Budget.objects.filter(team=team).first() or Budget(team=team)
+    if "clear" in request.POST:
+        Budget.objects.filter(team=team).delete()
+        messages.success(request, _("%(team)s has no monthly budget now.") % {"team": team})
+        return redirect(team)
+    form = BudgetForm(request.POST, instance=budget)
+    if not form.is_valid():
+        return _team_page(request, team, form)
+    form.save()
+    messages.success(request, _("The monthly budget of %(team)s is saved.") % {"team": team})
+    return redirect(team)
 
 
 @login_required

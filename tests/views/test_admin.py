@@ -1,6 +1,7 @@
 import pytest
 
 from ..factories import make_generation
+from ..test_budgets import spent
 
 pytestmark = pytest.mark.django_db
 
@@ -35,3 +36,28 @@ def test_staff_manage_teams_with_their_members_and_invitations(admin_client, tea
 @pytest.mark.parametrize("model", ["board", "comment", "reviewmark"])
 def test_curation_models_have_admin_pages(admin_client, model):
     assert admin_client.get(f"/admin/gallery/{model}/").status_code == 200
+
+
+def test_staff_set_budgets_in_the_admin_and_see_the_month_against_them(admin_client, team, user):
+    spent(user, images=3, team=team)
+    added = admin_client.post(
+        "/admin/gallery/budget/add/", {"team": team.pk, "unit": "images", "limit": "10"}
+    )
+    assert added.status_code == 302
+
+    listing = admin_client.get("/admin/gallery/budget/").content.decode()
+    assert "Lighthouse keepers: 10.00 images" in listing
+    assert '<td class="field-used_this_month">3</td>' in listing
+
+    both = admin_client.post(
+        "/admin/gallery/budget/add/",
+        {"user": user.pk, "team": team.pk, "unit": "cny", "limit": "1"},
+    )
+    assert "A budget is either a person&#x27;s or a team&#x27;s." in both.content.decode()
+
+
+def test_the_ledger_reads_in_the_admin_and_cannot_be_changed(admin_client, user):
+    entry = spent(user, images=2, cost="0.28")
+    listing = admin_client.get("/admin/gallery/usageentry/").content.decode()
+    assert "0.280000" in listing
+    assert admin_client.get(f"/admin/gallery/usageentry/{entry.pk}/delete/").status_code == 403
