@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import models, transaction
-from django.db.models import F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import F, Func, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.formats import number_format
@@ -129,44 +129,55 @@ def _amount(value: Decimal, unit: str) -> str:
 
 
 def _summed(rows: models.QuerySet, field: str, output: models.Field) -> Coalesce:
-    """The sum of `field` over `rows` (filtered by an OuterRef) as one value of the outer row:
-    a plain SUM, since an aggregate would group the subquery by its own rows."""
+    """The sum of `field` over `rows`, as a value of the one row the query reads."""
     total = rows.order_by().annotate(total=Func(F(field), function="SUM")).values("total")
     return Coalesce(Subquery(total, output_field=output), Value(0), output_field=output)
 
 
-def standing_of(holder: models.Model, month: datetime | None = None) -> Standing:
-    """The month so far of `holder`, a user or a team: one statement, so that a task billed
-    meanwhile is counted once, either as held or as spent."""
+def _month_of(holder: models.Model, month: datetime, prefix: str) -> dict:
+    """The annotations that read `holder`'s budget and month so far, named `prefix…`."""
     is_team = isinstance(holder, Team)
-    month = month or month_start()
-    billed = UsageEntry.objects.filter(
-        billed_at__gte=month, **{"team" if is_team else "user": OuterRef("pk")}
-    )
+    key = {"team_id" if is_team else "user_id": holder.pk}
+    billed = UsageEntry.objects.filter(billed_at__gte=month, **key)
     holding = Generation.objects.filter(
-        status__in=Generation.RESERVING, **{"team" if is_team else "owner": OuterRef("pk")}
+        status__in=Generation.RESERVING, **{"team_id" if is_team else "owner_id": holder.pk}
     )
+    budget = Budget.objects.filter(**key)
     count, money = models.IntegerField(), models.DecimalField(max_digits=14, decimal_places=6)
-    holders = Team.objects if is_team else get_user_model().objects
-    row = (
-        holders.filter(pk=holder.pk)
-        .values(unit=F("budget__unit"), limit=F("budget__limit"))
-        .annotate(
-            spent_images=_summed(billed, "images", count),
-            spent_cost=_summed(billed, "cost", money),
-            held_images=_summed(holding, "n", count),
-            held_cost=_summed(holding, "reserved_cost", money),
-        )
-        .get()
-    )
-    for cost in ("spent_cost", "held_cost"):  # SQLite sums decimals as floats
-        row[cost] = Decimal(row[cost]).quantize(MICRO_CNY)
-    return Standing(team=holder if is_team else None, **row)
+    return {
+        f"{prefix}unit": Subquery(budget.values("unit")),
+        f"{prefix}limit": Subquery(budget.values("limit")),
+        f"{prefix}spent_images": _summed(billed, "images", count),
+        f"{prefix}spent_cost": _summed(billed, "cost", money),
+        f"{prefix}held_images": _summed(holding, "n", count),
+        f"{prefix}held_cost": _summed(holding, "reserved_cost", money),
+    }
 
 
-def standings(user, team: Team | None) -> list[Standing]:
-    """The person's month, and their team's where they make it into one."""
-    return [standing_of(user)] + ([standing_of(team)] if team is not None else [])
+def standings(*holders: models.Model, month: datetime | None = None) -> list[Standing]:
+    """The month so far of each of `holders` (users and teams), in one statement: a task
+    billed meanwhile is counted once, either as held or as spent."""
+    month = month or month_start()
+    annotations = {}
+    for number, holder in enumerate(holders):
+        annotations |= _month_of(holder, month, f"h{number}_")
+    first = holders[0]
+    carrier = Team.objects if isinstance(first, Team) else get_user_model().objects
+    row = carrier.filter(pk=first.pk).values("pk").annotate(**annotations).get()
+    found = []
+    for number, holder in enumerate(holders):
+        figures = {name: row[f"h{number}_{name}"] for name in _FIGURES}
+        for cost in ("spent_cost", "held_cost"):  # SQLite sums decimals as floats
+            figures[cost] = Decimal(figures[cost]).quantize(MICRO_CNY)
+        found.append(Standing(team=holder if isinstance(holder, Team) else None, **figures))
+    return found
+
+
+_FIGURES = ("unit", "limit", "spent_images", "spent_cost", "held_images", "held_cost")
+
+
+def standing_of(holder: models.Model, month: datetime | None = None) -> Standing:
+    return standings(holder, month=month)[0]
 
 
 def create(generation: Generation, save: Callable[[], Saved]) -> Saved:
@@ -178,10 +189,12 @@ def create(generation: Generation, save: Callable[[], Saved]) -> Saved:
     if generation.team_id is not None:
         holders |= Q(team_id=generation.team_id)
     with transaction.atomic():
-        locked = list(Budget.objects.select_for_update().filter(holders).order_by("pk"))
-        for budget in locked:
-            holder = budget.team if budget.team_id else generation.owner
-            standing = standing_of(holder)
+        locked = Budget.objects.select_for_update().filter(holders).order_by("pk")
+        bound = [
+            generation.team if team else generation.owner
+            for team in locked.values_list("team", flat=True)
+        ]
+        for standing in standings(*bound) if bound else []:  # read once the locks are held
             need = standing.need(generation)
             if need is None:
                 raise OverBudget(

@@ -65,9 +65,7 @@ def test_a_generation_that_would_overspend_a_cny_budget_is_refused_with_the_numb
 
 
 @pytest.mark.django_db
-def test_what_is_queued_or_at_dashscope_holds_its_worst_case_of_an_images_budget(
-    logged_in, user
-):
+def test_what_is_queued_or_at_dashscope_holds_its_worst_case_of_an_images_budget(logged_in, user):
     Budget.objects.create(user=user, unit=Budget.Unit.IMAGES, limit=5)
     make_generation(user, n=2, status=Status.RUNNING, task_id="t-1")
     make_generation(user, n=4, status=Status.FAILED)  # ended unbilled: holds nothing
@@ -88,8 +86,7 @@ def test_a_teams_budget_binds_every_member_and_says_whose_it_is(client, team, ot
     page = create(client, n=2, team=team.pk).content.decode()
 
     assert (
-        "This needs 2 images; the budget of Lighthouse keepers has 1 of 3 left this month."
-        in page
+        "This needs 2 images; the budget of Lighthouse keepers has 1 of 3 left this month." in page
     )
     assert create(client, n=2).status_code == 200  # privately, the team's budget is not theirs
 

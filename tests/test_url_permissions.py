@@ -32,9 +32,9 @@ from PIL import Image
 
 from gallery import references
 from gallery.models import (
-    Budget,
     Board,
     BoardItem,
+    Budget,
     Comment,
     Favourite,
     GeneratedImage,

@@ -429,7 +429,7 @@ class GenerationForm(forms.ModelForm):
         """The month so far beside Generate: the person's, and the chosen team's."""
         chosen, choices = str(self["team"].value()), self.fields["team"].choices
         team = next((value.instance for value, _label in choices if str(value) == chosen), None)
-        return budgets.standings(self.user, team)
+        return budgets.standings(self.user, *([team] if team else []))
 
     def save(self, commit: bool = True) -> Generation:
         with transaction.atomic():  # the dispatcher never sees it without its references

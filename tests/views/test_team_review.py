@@ -136,8 +136,9 @@ def test_the_team_gallery_shows_stars_and_counts_in_a_fixed_number_of_queries(
         Favourite.objects.create(user=user, generation=generation)
     client.force_login(user)
     # +1: the cards' reference images; +3: the user's role and the prompt form (its teams, the
-    # settings it remembers); +2: the queued cards' places in the queue, their model's usual time
-    with django_assert_max_num_queries(16):
+    # settings it remembers); +2: the queued cards' places in the queue, their model's usual
+    # time; +1: the month so far beside Generate
+    with django_assert_max_num_queries(17):
         body = client.get(f"/teams/{team.pk}/gallery/").content.decode()
     assert body.count("✓ 1 ✗ 1") == 20 and body.count('aria-pressed="true"') == 20
 
