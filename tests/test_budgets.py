@@ -230,7 +230,7 @@ def test_the_chosen_teams_budget_is_shown_beside_generate(logged_in, user, team)
         headers={"HX-Request": "true", "HX-Trigger-Name": "team"},
     ).content.decode()
 
-    assert "Lighthouse keepers's budget: 10 of 10 images used this month, 0 left." in redrawn
+    assert "Budget of Lighthouse keepers: 10 of 10 images used this month, 0 left." in redrawn
     assert "Nothing is left of it this month." in redrawn
     assert not Generation.objects.exists()  # a redraw makes nothing
 

@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ..dashscope.catalog import Region
 
@@ -72,8 +73,8 @@ class Budget(models.Model):
     (gallery/budgets.py): its worst case is held against it until its task ends."""
 
     class Unit(models.TextChoices):
-        IMAGES = "images", _("images")
-        CNY = "cny", _("CNY")
+        IMAGES = "images", pgettext_lazy("the unit of a budget", "images")
+        CNY = "cny", pgettext_lazy("the unit of a budget", "CNY")
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

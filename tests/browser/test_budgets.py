@@ -30,7 +30,7 @@ def test_a_team_owner_sets_a_budget_spends_it_and_is_refused_with_the_numbers(
     budget.get_by_role("button", name="Save the budget").click()
     expect(page.get_by_text("The monthly budget of Lighthouse keepers is saved.")).to_be_visible()
     expect(page.locator("#budget .standing")).to_contain_text(
-        "Lighthouse keepers's budget: 0 of 2 images used this month, 2 left."
+        "Budget of Lighthouse keepers: 0 of 2 images used this month, 2 left."
     )
 
     menu(page).get_by_role("link", name="Lighthouse keepers").click()
@@ -42,7 +42,7 @@ def test_a_team_owner_sets_a_budget_spends_it_and_is_refused_with_the_numbers(
 
     standing = page.locator("#standings")
     expect(standing).to_contain_text(
-        "Lighthouse keepers's budget: 2 of 2 images used this month, 0 left."
+        "Budget of Lighthouse keepers: 2 of 2 images used this month, 0 left."
     )
     expect(standing).to_contain_text("Nothing is left of it this month.")
 

@@ -19,7 +19,7 @@ def test_the_owner_sets_the_teams_budget_and_sees_the_month_against_it(logged_in
 
     page = response.content.decode()
     assert "The monthly budget of Lighthouse keepers is saved." in page
-    assert "Lighthouse keepers's budget: 3 of 10 images used this month, 7 left." in page
+    assert "Budget of Lighthouse keepers: 3 of 10 images used this month, 7 left." in page
     budget = Budget.objects.get(team=team)
     assert (budget.unit, budget.limit) == ("images", 10)
 
@@ -53,7 +53,7 @@ def test_members_and_viewers_see_the_budget_but_no_form(client, team, other_user
     for person in (other_user, team.viewer):
         client.force_login(person)
         page = client.get(f"/teams/{team.pk}/").content.decode()
-        assert "Lighthouse keepers's budget: 1.50 of 20.00 CNY used this month, 18.50 left." in (
+        assert "Budget of Lighthouse keepers: 1.50 of 20.00 CNY used this month, 18.50 left." in (
             page
         )
         assert "Save the budget" not in page
