@@ -13,6 +13,7 @@ from .views import (
     team_review,
     teams,
     trash,
+    usage,
 )
 
 register_converter(IdConverter, "id")
@@ -108,4 +109,8 @@ urlpatterns = [
     path("teams/<id:pk>/members/<id:user_pk>/role/", teams.change_role, name="change_role"),
     path("teams/<id:pk>/leave/", teams.leave, name="leave_team"),
     path("join/<str:token>/", teams.join, name="join"),
+    # what the ledger says was spent
+    path("usage/", usage.my_usage, name="usage"),
+    path("usage/all/", usage.all_usage, name="usage_all"),
+    path("teams/<id:pk>/usage/", usage.team_usage, name="team_usage"),
 ]

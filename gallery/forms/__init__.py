@@ -10,6 +10,7 @@ from .accounts import (
 )
 from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
 from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
+from .usage import UsagePeriodForm
 
 __all__ = [
     "CUSTOM_SIZE",
@@ -24,5 +25,6 @@ __all__ = [
     "SignUpForm",
     "TeamForm",
     "TimeZoneForm",
+    "UsagePeriodForm",
     "size_choices",
 ]
