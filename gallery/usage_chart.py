@@ -72,7 +72,9 @@ def charts(report: Report) -> Charts:
     in_cost = report.total.cost > 0
     top = nice_ceiling(max((_measure(line, in_cost) for line in report.buckets), default=0))
     count = len(report.buckets)
-    narrow, wide = math.ceil(count / LABELS_NARROW), math.ceil(count / LABELS_WIDE)
+    # Every label shown on a phone is shown on a wide screen too, evenly between the others.
+    wide = math.ceil(count / LABELS_WIDE)
+    narrow = wide * math.ceil(math.ceil(count / LABELS_NARROW) / wide)
     columns = []
     for index, line in enumerate(report.buckets):
         height = round(float(_measure(line, in_cost) / top) * HEIGHT, 2)
