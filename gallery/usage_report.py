@@ -101,10 +101,7 @@ class Period:
 
     def file_part(self) -> str:
         """For a file name: "2026-12" for a month (to today, for this one), else both days."""
-        if self.first.day == 1 and (self.first.year, self.first.month) == (
-            self.last.year,
-            self.last.month,
-        ):
+        if bucket_start(self.last, Grouping.MONTH) == self.first:
             return f"{self.first:%Y-%m}"
         return f"{self.first:%Y-%m-%d}_{self.last:%Y-%m-%d}"
 
@@ -175,9 +172,9 @@ def report(
     """`entries`' figures over `period`: per bucket, model and, if asked, person and team.
     The total is the buckets' sum: each entry of the period is in exactly one of them."""
     entries = in_period(entries, period)
-    truncate = TRUNCATE[period.by]("billed_at", tzinfo=ledger_zone())
     billed = {
-        _local_day(row["start"]): row for row in entries.values(start=truncate).annotate(**SUMS)
+        _local_day(row["start"]): row
+        for row in entries.values(start=_bucket(period)).annotate(**SUMS)
     }
     buckets = [
         Line(bucket_label(start, period.by), start=start, **_sums(billed.get(start)))
@@ -216,11 +213,10 @@ def detailed_rows(
 ) -> list[dict]:
     """The CSV's rows: one per period, model (and person, team) that billed anything, in that
     order; `cost` None where none of its images had a known price."""
-    truncate = TRUNCATE[period.by]("billed_at", tzinfo=ledger_zone())
     keys = ["model", *(["user__username"] if people else []), *(["team__name"] if teams else [])]
     rows = (
         in_period(entries, period)
-        .values(*keys, start=truncate)
+        .values(*keys, start=_bucket(period))
         .annotate(total_images=Sum("images"), millionths=Sum(MILLIONTHS))
         .order_by("start", *keys)
     )
@@ -231,6 +227,11 @@ def detailed_rows(
 
 def yuan(millionths: int | Decimal | None) -> Decimal | None:
     return None if millionths is None else Decimal(millionths).scaleb(-6)
+
+
+def _bucket(period: Period):
+    """The first moment of an entry's day, week or month, in TIME_ZONE."""
+    return TRUNCATE[period.by]("billed_at", tzinfo=ledger_zone())
 
 
 def _local_day(moment: datetime) -> date:
