@@ -44,6 +44,19 @@ def get_team_for_user(request: HttpRequest, pk: int, roles=tuple(Role)) -> Team:
     return get_object_or_404(Team.objects.of(request.user, roles).distinct(), pk=pk)
 
 
+def get_team_for_usage(request: HttpRequest, pk: int) -> Team:
+    """A team whose usage the user may see: theirs, whatever their role; staff see every
+    team's. 404 otherwise."""
+    if request.user.is_staff:
+        return get_object_or_404(Team, pk=pk)
+    return get_team_for_user(request, pk)
+
+
+def sees_usage_per_person(user, team: Team) -> bool:
+    """Who spent what in a team: for its owner and staff; the others see its totals."""
+    return user.is_staff or team.role_of(user) == Role.OWNER
+
+
 def can_manage(user, generation: Generation) -> bool:
     """Unshare, move to the trash: the author, or the owner of the team it is shared with."""
     if generation.owner_id == user.pk:

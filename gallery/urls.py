@@ -13,6 +13,7 @@ from .views import (
     team_review,
     teams,
     trash,
+    usage,
 )
 
 register_converter(IdConverter, "id")
@@ -109,4 +110,8 @@ urlpatterns = [
     path("teams/<id:pk>/leave/", teams.leave, name="leave_team"),
     path("teams/<id:pk>/budget/", teams.set_budget, name="team_budget"),
     path("join/<str:token>/", teams.join, name="join"),
+    # what the ledger says was spent
+    path("usage/", usage.my_usage, name="usage"),
+    path("usage/all/", usage.all_usage, name="usage_all"),
+    path("teams/<id:pk>/usage/", usage.team_usage, name="team_usage"),
 ]

@@ -299,6 +299,14 @@ def check_bulk_board(w: World, role: str, body: bytes) -> None:
     assert on_board(w.team_board) == before | adds.get(role, set())
 
 
+def check_per_person(w: World, role: str, body: bytes) -> None:
+    """Who spent what in the team, on its page and in its CSV: for its owner alone."""
+    if role in ("anonymous", "outsider"):
+        return
+    per_person = b"Per person" in body or body.startswith(b"period_start,model,person,")
+    assert per_person == (role == "team_owner"), f"{role} sees who spent what: {per_person}"
+
+
 def bulk(action: str, *names: str, board: str = "") -> Target:
     """A bulk `action` on the world's generations `names` (onto the world's `board`)."""
 
@@ -637,6 +645,19 @@ RULES: dict[str, list[Case]] = {
             effect=lambda w, u: w.team.memberships.count() == 3 and w.team.role_of(u) is None,
         ),
     ],
+    # Usage: one's own, a team's (per person for its owner), everyone's (staff; none here).
+    "usage": [
+        Case("GET", lambda w, u: ([], {}), EVERYONE),
+        Case("GET", lambda w, u: ([], {"format": "csv"}), EVERYONE, label="csv"),
+    ],
+    "team_usage": [
+        Case("GET", on("team"), TEAM_SEES, check=check_per_person),
+        Case("GET", on("team", format="csv"), TEAM_SEES, check=check_per_person, label="csv"),
+    ],
+    "usage_all": [
+        Case("GET", lambda w, u: ([], {}), outcomes(NOT_FOUND)),
+        Case("GET", lambda w, u: ([], {"format": "csv"}), outcomes(NOT_FOUND), label="csv"),
+    ],
     # The one page for people without an account too: they may sign up there and join.
     "join": [
         Case(
@@ -826,8 +847,8 @@ def huge_id_requests() -> list:
     requests = []
     for name, cases in RULES.items():
         for number, case in enumerate(cases):
-            role = next(r for r in ("author", "team_owner") if case.expect[r] is not NOT_FOUND)
             if "<" in routes[name]:
+                role = next(r for r in ("author", "team_owner") if case.expect[r] is not NOT_FOUND)
                 requests.append(pytest.param(name, case, role, id=f"{name}-{number}"))
     return requests
 

@@ -11,6 +11,7 @@ from .accounts import (
 from .budgets import BudgetForm
 from .curation import AddToBoardForm, BoardForm, CommentForm, RenameBoardForm
 from .prompt import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
+from .usage import UsagePeriodForm
 
 __all__ = [
     "CUSTOM_SIZE",
@@ -26,5 +27,6 @@ __all__ = [
     "SignUpForm",
     "TeamForm",
     "TimeZoneForm",
+    "UsagePeriodForm",
     "size_choices",
 ]

@@ -28,6 +28,8 @@ def test_each_page_marks_its_own_entry(logged_in, team):
         reverse("gallery:teams"): ["Teams"],
         reverse("gallery:team", args=[team.pk]): ["Teams"],
         reverse("gallery:trash"): ["Trash"],
+        reverse("gallery:usage"): ["Usage", "Mine"],  # the menu's, then the page's own
+        reverse("gallery:team_usage", args=[team.pk]): ["Usage", "Keepers"],
         reverse("settings"): ["Settings"],
         reverse("password_change"): ["Settings"],
     }

@@ -1,0 +1,64 @@
+"""The usage pages' period: from, to and the step, read from the query string."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from ..listing import DATES
+from ..usage_report import Grouping, Period, today
+
+# Columns a chart may have: a year of days, seven years of weeks, thirty of months.
+MOST_BUCKETS = 366
+
+
+class UsagePeriodForm(forms.Form):
+    """A wrong value is said at its field, and the page shows the default period (this month
+    to today, per day) meanwhile: a mistyped bookmark never answers a 500."""
+
+    since = forms.DateField(
+        label=_("From"),
+        required=False,
+        validators=DATES,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    until = forms.DateField(
+        label=_("To"),
+        required=False,
+        validators=DATES,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    by = forms.ChoiceField(label=_("Per"), required=False, choices=Grouping.choices)
+
+    def __init__(self, data, **kwargs) -> None:
+        super().__init__(data, auto_id="usage-%s", **kwargs)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if self.errors:
+            return data
+        until = data.get("until") or max(today(), data.get("since") or today())
+        since = data.get("since") or until.replace(day=1)
+        if until < since:
+            self.add_error("until", _("The end date is before the start date."))
+            return data
+        data["period"] = period = Period(since, until, Grouping(data.get("by") or Grouping.DAY))
+        if period.bucket_count() > MOST_BUCKETS:
+            self.add_error(
+                "by",
+                _("That is more than %(most)s columns: choose a longer step or a shorter period.")
+                % {"most": MOST_BUCKETS},
+            )
+        return data
+
+    @property
+    def period(self) -> Period:
+        """The period asked for, or this month's while something asked is wrong."""
+        if self.is_valid():
+            return self.cleaned_data["period"]
+        return Period.this_month()
+
+    @staticmethod
+    def query(period: Period) -> str:
+        """The query string that asks for `period`."""
+        return f"since={period.first:%Y-%m-%d}&until={period.last:%Y-%m-%d}&by={period.by}"
