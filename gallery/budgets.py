@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -29,13 +28,13 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from . import usage_report
 from .dashscope import catalog
 from .models import Budget, Generation, Preferences, Team, UsageEntry
 
 Unit = Budget.Unit
 WARNED_AT = (80, 100)  # % of a budget spent: the person is told, and the team's owner mailed
 Saved = TypeVar("Saved")
-MICRO_CNY = Decimal("0.000001")  # the ledger's precision
 
 
 class OverBudget(Exception):
@@ -44,7 +43,7 @@ class OverBudget(Exception):
 
 def month_start(now: datetime | None = None) -> datetime:
     """The start of this calendar month in TIME_ZONE, where budgets count months."""
-    local = timezone.localtime(now, ZoneInfo(settings.TIME_ZONE))
+    local = timezone.localtime(now, usage_report.ledger_zone())
     return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
@@ -128,9 +127,9 @@ def _amount(value: Decimal, unit: str) -> str:
     return number_format(value, decimal_pos=2)
 
 
-def _summed(rows: models.QuerySet, field: str, output: models.Field) -> Coalesce:
-    """The sum of `field` over `rows`, as a value of the one row the query reads."""
-    total = rows.order_by().annotate(total=Func(F(field), function="SUM")).values("total")
+def _summed(rows: models.QuerySet, value, output: models.Field) -> Coalesce:
+    """The sum of `value` over `rows`, as a value of the one row the query reads."""
+    total = rows.order_by().annotate(total=Func(value, function="SUM")).values("total")
     return Coalesce(Subquery(total, output_field=output), Value(0), output_field=output)
 
 
@@ -143,14 +142,14 @@ def _month_of(holder: models.Model, month: datetime, prefix: str) -> dict:
         status__in=Generation.RESERVING, **{"team_id" if is_team else "owner_id": holder.pk}
     )
     budget = Budget.objects.filter(**key)
-    count, money = models.IntegerField(), models.DecimalField(max_digits=14, decimal_places=6)
+    count = models.BigIntegerField()  # costs in millionths, summed exactly on SQLite too
     return {
         f"{prefix}unit": Subquery(budget.values("unit")),
         f"{prefix}limit": Subquery(budget.values("limit")),
-        f"{prefix}spent_images": _summed(billed, "images", count),
-        f"{prefix}spent_cost": _summed(billed, "cost", money),
-        f"{prefix}held_images": _summed(holding, "n", count),
-        f"{prefix}held_cost": _summed(holding, "reserved_cost", money),
+        f"{prefix}spent_images": _summed(billed, F("images"), count),
+        f"{prefix}spent_cost": _summed(billed, usage_report.MILLIONTHS, count),
+        f"{prefix}held_images": _summed(holding, F("n"), count),
+        f"{prefix}held_cost": _summed(holding, usage_report.millionths("reserved_cost"), count),
     }
 
 
@@ -167,8 +166,8 @@ def standings(*holders: models.Model, month: datetime | None = None) -> list[Sta
     found = []
     for number, holder in enumerate(holders):
         figures = {name: row[f"h{number}_{name}"] for name in _FIGURES}
-        for cost in ("spent_cost", "held_cost"):  # SQLite sums decimals as floats
-            figures[cost] = Decimal(figures[cost]).quantize(MICRO_CNY)
+        for cost in ("spent_cost", "held_cost"):
+            figures[cost] = usage_report.yuan(figures[cost])
         found.append(Standing(team=holder if isinstance(holder, Team) else None, **figures))
     return found
 

@@ -28,9 +28,15 @@ class Grouping(models.TextChoices):
 
 
 TRUNCATE = {Grouping.DAY: TruncDay, Grouping.WEEK: TruncWeek, Grouping.MONTH: TruncMonth}
+
+
 # SQLite keeps decimals as floating point, whose sums drift in the last places: costs are
 # summed as whole millionths of a yuan (the column's six places), exactly, on every database.
-MILLIONTHS = Cast(Round(F("cost") * 10**6), BigIntegerField())
+def millionths(field: str) -> Cast:
+    return Cast(Round(F(field) * 10**6), BigIntegerField())
+
+
+MILLIONTHS = millionths("cost")
 SUMS = {  # named apart from the fields they sum, as Django requires
     "total_images": Coalesce(Sum("images"), 0),
     "millionths": Coalesce(Sum(MILLIONTHS), 0),
