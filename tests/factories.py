@@ -115,13 +115,28 @@ def finished_generation(owner, *, images: int | None = None, data: bytes | None 
     return generation
 
 
+def billed(*generations, budget_of=None) -> None:
+    """The ledger's entries for `generations`, as DashScope's billing would write them, and a
+    budget of 10 images for the team `budget_of`."""
+    from gallery import usage
+    from gallery.models import Budget
+
+    for generation in generations:
+        generation.image_count = generation.n
+        usage.bill(generation)
+    if budget_of is not None:
+        Budget.objects.create(team=budget_of, unit=Budget.Unit.IMAGES, limit=10)
+
+
 def every_page(done, remix, board, team, filters: str) -> list[str]:
     """The address of each page a logged-in person sees, with something on it: `done` (a
-    finished generation of two images, shared with `team`, on `board`), its `remix`, the home
-    page as `filters` (a query string) narrow it, and a page not found."""
+    finished generation of two images, shared with `team`, on `board`), its `remix` (both
+    `billed`), the home page as `filters` (a query string) narrow it, and a page not found."""
     from django.urls import reverse
 
     return [
+        reverse("gallery:usage"),
+        reverse("gallery:team_usage", args=[team.pk]),
         reverse("gallery:home"),
         reverse("gallery:home") + filters,
         reverse("gallery:detail", args=[done.pk]),

@@ -17,7 +17,7 @@ from gallery.dashscope.catalog import MODELS
 from gallery.dashscope.errors import EXPLANATIONS, ErrorCode
 from gallery.models import Board, BoardItem, Membership, Role, Team
 
-from .factories import create_user, every_page, finished_generation, make_generation
+from .factories import billed, create_user, every_page, finished_generation, make_generation
 from .harness import ROOT
 
 CATALOGUE = ROOT / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
@@ -86,7 +86,7 @@ class VisibleText(HTMLParser):
 
 # Names that stay as they are in Chinese: ours, Alibaba's, formats and units.
 NAMES = {
-    "wanxweb", "DashScope", "Alibaba", "Cloud", "API", "Key", "ZIP", "PNG", "JPEG", "BMP",
+    "wanxweb", "DashScope", "Alibaba", "Cloud", "API", "Key", "ZIP", "CSV", "PNG", "JPEG", "BMP",
     "WebP", "MB", "KB", "px", "LLM", "AI", "ID", "UTC", "x1", "y1", "x2", "y2", "e.g",
     "English", "K", "x", "i",
 }  # fmt: skip
@@ -121,6 +121,7 @@ def chinese_world(db, media_root, client):
     board = Board.objects.create(name="灵感", owner=ming)
     BoardItem.objects.create(board=board, image=done.images.first(), added_by=ming)
     done.comments.create(author=hong, body="很好看")
+    billed(done, remix, budget_of=team)
     client.force_login(ming)
     return {"done": done, "remix": remix, "team": team, "board": board}
 

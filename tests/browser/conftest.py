@@ -11,7 +11,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from gallery.models import Board, BoardItem, Invitation, Membership, Role, Team
 
-from ..factories import PASSWORD, every_page, finished_generation, make_generation
+from ..factories import PASSWORD, billed, every_page, finished_generation, make_generation
 from .helpers import log_in
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls in the tests
@@ -92,4 +92,5 @@ def alices_pages(user, other_user, media_root):
     BoardItem.objects.create(board=board, image=done.images.first(), added_by=user)
     done.comments.create(author=other_user, body="The beam is just right. " * 10)
     Invitation.objects.create(team=team, role=Role.MEMBER, created_by=user)
+    billed(done, remix, budget_of=team)
     return every_page(done, remix, board, team, filters="?starred=on&status=FAILED")
