@@ -31,7 +31,11 @@ class UsagePeriodForm(forms.Form):
     by = forms.ChoiceField(label=_("Per"), required=False, choices=Grouping.choices)
 
     def __init__(self, data, **kwargs) -> None:
-        super().__init__(data, auto_id="usage-%s", **kwargs)
+        """Bound to `data` where it asks for a period; else showing this month's."""
+        asked = data if any(data.get(name) for name in self.base_fields) else None
+        month = Period.this_month()
+        initial = {"since": month.first, "until": month.last, "by": month.by}
+        super().__init__(asked, auto_id="usage-%s", initial=initial, **kwargs)
 
     def clean(self) -> dict:
         data = super().clean()

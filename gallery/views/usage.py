@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from .. import usage_chart, usage_report
+from .. import budgets, usage_chart, usage_report
 from ..forms import UsagePeriodForm
 from ..models import UsageEntry
 from ..permissions import get_team_for_usage, sees_usage_per_person
@@ -23,7 +23,9 @@ from ..permissions import get_team_for_usage, sees_usage_per_person
 def my_usage(request: HttpRequest) -> HttpResponse:
     """Everything the person made, private and team work alike."""
     entries = UsageEntry.objects.filter(user=request.user)
-    return _usage_page(request, entries, heading=_("Your usage"), file_name="mine")
+    return _usage_page(
+        request, entries, heading=_("Your usage"), file_name="mine", budget_of=request.user
+    )
 
 
 @login_required
@@ -37,6 +39,7 @@ def team_usage(request: HttpRequest, pk: int) -> HttpResponse:
         file_name=f"team-{team.pk}",
         people=sees_usage_per_person(request.user, team),
         team=team,
+        budget_of=team,
     )
 
 
@@ -63,6 +66,7 @@ def _usage_page(
     people: bool = False,
     teams: bool = False,
     team=None,
+    budget_of=None,
 ) -> HttpResponse:
     form = UsagePeriodForm(request.GET)
     period = form.period
@@ -85,6 +89,8 @@ def _usage_page(
             "report": report,
             "charts": usage_chart.charts(report),
             "time_zone": usage_report.ledger_zone().key,
+            # this month against the budget, whatever the period shown
+            "standing": budgets.standing_of(budget_of) if budget_of else None,
         },
     )
 

@@ -57,3 +57,12 @@ def test_members_and_viewers_see_the_budget_but_no_form(client, team, other_user
             page
         )
         assert "Save the budget" not in page
+
+
+def test_the_form_offers_images_or_cny_and_writes_a_limit_in_images_whole(logged_in, team):
+    Budget.objects.create(team=team, unit="images", limit=500)
+
+    page = logged_in.get(f"/teams/{team.pk}/").content.decode()
+
+    assert 'name="limit" value="500"' in page
+    assert page.count('name="unit"') == 2  # images and CNY, no blank choice

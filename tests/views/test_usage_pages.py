@@ -14,7 +14,8 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from gallery.models import Preferences, Team, UsageEntry
+from gallery import budgets
+from gallery.models import Budget, Preferences, Team, UsageEntry
 
 from ..factories import create_user
 
@@ -218,7 +219,21 @@ def test_the_default_period_is_this_month_to_today(client, user, monkeypatch, le
     assert (report.period.first, report.period.last) == (date(2026, 12, 1), date(2026, 12, 15))
     assert len(report.buckets) == 15
     assert figures(report.total) == (2, Decimal("0.4"))
-    assert 'aria-current="true">This month</a>' in response.content.decode()
+    page = response.content.decode()
+    assert 'aria-current="true">This month</a>' in page
+    assert 'name="since" value="2026-12-01"' in page and 'name="until" value="2026-12-15"' in page
+
+
+def test_the_page_of_a_budgeted_team_says_where_this_month_stands(client, user, team, ledger):
+    Budget.objects.create(team=team, unit=Budget.Unit.CNY, limit=Decimal("10"))
+    used = budgets.standing_of(team).figures
+
+    page = get(client, user, "team_usage", team.pk).content.decode()
+
+    assert (
+        f"Budget of Lighthouse keepers: {used['used']} of 10.00 CNY used this month, "
+        f"{used['left']} left." in page
+    )
 
 
 # Who sees what
