@@ -52,7 +52,7 @@ def test_a_generation_that_would_overspend_a_cny_budget_is_refused_with_the_numb
     Budget.objects.create(user=user, unit=Budget.Unit.CNY, limit=Decimal("20.00"))
     spent(user, images=98, cost="19.60")
 
-    response = create(logged_in, n=4)
+    response = create(logged_in, n=4, team="")  # "Only me", as the form sends it
 
     assert "This needs 0.80 CNY; your budget has 0.40 of 20.00 left this month." in (
         response.content.decode()

@@ -427,8 +427,9 @@ class GenerationForm(forms.ModelForm):
     @cached_property
     def standings(self) -> list[budgets.Standing]:
         """The month so far beside Generate: the person's, and the chosen team's."""
-        chosen, choices = str(self["team"].value()), self.fields["team"].choices
-        team = next((value.instance for value, _label in choices if str(value) == chosen), None)
+        chosen = str(self["team"].value())
+        teams = [value.instance for value, _label in self.fields["team"].choices if value]
+        team = next((team for team in teams if str(team.pk) == chosen), None)  # or "Only me"
         return budgets.standings(self.user, *([team] if team else []))
 
     def save(self, commit: bool = True) -> Generation:

@@ -25,12 +25,14 @@
     if (details) details.open = true;
   }, true);
 
-  document.addEventListener("toggle", function (event) {
-    var details = event.target;
-    if (details.matches && details.matches("details[data-fold]") && details.id && narrow.matches) {
+  // Read from what htmx is about to replace, not from toggle events: a redrawn one, drawn
+  // open, fires one too, and would be taken for the person opening it.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    if (!narrow.matches) return;
+    event.detail.target.querySelectorAll("details[data-fold][id]").forEach(function (details) {
       left[details.id] = details.open;
-    }
-  }, true);
+    });
+  });
   narrow.addEventListener("change", function () { left = {}; fold(document); });
   document.addEventListener("DOMContentLoaded", function () { fold(document); });
   document.addEventListener("htmx:load", function (event) { fold(event.detail.elt); });
