@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from .models import CREATOR_ROLES, Board, Comment, GeneratedImage, Generation, Role, Team
+from .models import (
+    CREATOR_ROLES,
+    Board,
+    Comment,
+    GeneratedImage,
+    Generation,
+    Membership,
+    Role,
+    Team,
+)
 
 
 def get_generation_for_user(request: HttpRequest, pk: int) -> Generation:
@@ -46,15 +55,15 @@ def get_team_for_user(request: HttpRequest, pk: int, roles=tuple(Role)) -> Team:
 
 def get_team_for_usage(request: HttpRequest, pk: int) -> Team:
     """A team whose usage the user may see: theirs, whatever their role; staff see every
-    team's. 404 otherwise."""
-    if request.user.is_staff:
-        return get_object_or_404(Team, pk=pk)
-    return get_team_for_user(request, pk)
-
-
-def sees_usage_per_person(user, team: Team) -> bool:
-    """Who spent what in a team: for its owner and staff; the others see its totals."""
-    return user.is_staff or team.role_of(user) == Role.OWNER
+    team's. 404 otherwise. With `sees_per_person`: who spent what is for its owner and staff;
+    the others see its totals. One query."""
+    role = Membership.objects.filter(team=OuterRef("pk"), user=request.user).values("role")
+    teams = Team.objects.annotate(role=Subquery(role))
+    if not request.user.is_staff:
+        teams = teams.filter(role__isnull=False)
+    team = get_object_or_404(teams, pk=pk)
+    team.sees_per_person = request.user.is_staff or team.role == Role.OWNER
+    return team
 
 
 def can_manage(user, generation: Generation) -> bool:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from .. import budgets, usage_chart, usage_report
 from ..forms import UsagePeriodForm
 from ..models import UsageEntry
-from ..permissions import get_team_for_usage, sees_usage_per_person
+from ..permissions import get_team_for_usage
 
 
 @login_required
@@ -37,7 +37,7 @@ def team_usage(request: HttpRequest, pk: int) -> HttpResponse:
         UsageEntry.objects.filter(team=team),
         heading=_("Usage of %(team)s") % {"team": team},
         file_name=f"team-{team.pk}",
-        people=sees_usage_per_person(request.user, team),
+        people=team.sees_per_person,
         team=team,
         budget_of=team,
     )
