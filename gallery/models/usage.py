@@ -115,7 +115,8 @@ class Budget(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user or self.team}: {self.limit} {self.unit}"
+        limit = int(self.limit) if self.unit == self.Unit.IMAGES else self.limit
+        return f"{self.user or self.team}: {limit} {self.get_unit_display()}"
 
     def clean(self) -> None:
         if self.unit == self.Unit.IMAGES and self.limit is not None and self.limit % 1:

@@ -46,7 +46,7 @@ def test_staff_set_budgets_in_the_admin_and_see_the_month_against_them(admin_cli
     assert added.status_code == 302
 
     listing = admin_client.get("/admin/gallery/budget/").content.decode()
-    assert "Lighthouse keepers: 10.00 images" in listing
+    assert "Lighthouse keepers: 10 images" in listing
     assert '<td class="field-used_this_month">3</td>' in listing
 
     both = admin_client.post(
