@@ -75,22 +75,32 @@ class Standing:
         return self.spent_cost + self.held_cost
 
     @property
+    def spent(self) -> Decimal:
+        """Billed, in the budget's unit."""
+        return Decimal(self.spent_images) if self.in_images else self.spent_cost
+
+    @property
     def left(self) -> Decimal:
         return max(self.limit - self.used, Decimal(0))
 
     @property
     def percent(self) -> int:
         """How much of the budget is used, in whole %, rounded down (100: nothing left)."""
-        if not self.limit:
-            return 100
-        return min(int(self.used * 100 / self.limit), 100)
+        return self._percent_of(self.used)
 
     @property
     def warning(self) -> int:
-        """The highest of WARNED_AT reached; 0 below them all or without a budget."""
+        """The highest of WARNED_AT that what is used reached; 0 below them all."""
+        return self.warning_at(self.used)
+
+    def warning_at(self, amount: Decimal) -> int:
         if not self.has_budget:
             return 0
-        return max((level for level in WARNED_AT if self.percent >= level), default=0)
+        percent = self._percent_of(amount)
+        return max((level for level in WARNED_AT if percent >= level), default=0)
+
+    def _percent_of(self, amount: Decimal) -> int:
+        return min(int(amount * 100 / self.limit), 100) if self.limit else 100
 
     @property
     def figures(self) -> dict[str, str]:
@@ -214,20 +224,16 @@ def note_billed(entry: UsageEntry) -> None:
     if entry.team_id is None or not settings.EMAIL_CONFIGURED:
         return
     standing = standing_of(entry.team)
-    if not standing.has_budget:
-        return
-    spent = Decimal(standing.spent_images) if standing.in_images else standing.spent_cost
-    percent = 100 if not standing.limit else spent * 100 / standing.limit
-    level = max((level for level in WARNED_AT if percent >= level), default=0)
+    level = standing.warning_at(standing.spent)  # billed: what is in flight may yet fail
     month = month_start().date()
     not_yet_told = Q(warned_for__isnull=True) | ~Q(warned_for=month) | Q(warned_percent__lt=level)
     if level and Budget.objects.filter(not_yet_told, team_id=entry.team_id).update(
         warned_percent=level, warned_for=month
     ):
-        transaction.on_commit(lambda: _mail_owner(entry.team, standing, spent, level))
+        transaction.on_commit(lambda: _mail_owner(entry.team, standing, level))
 
 
-def _mail_owner(team: Team, standing: Standing, spent: Decimal, level: int) -> None:
+def _mail_owner(team: Team, standing: Standing, level: int) -> None:
     owner = team.owner
     if not owner.email:
         return
@@ -236,7 +242,7 @@ def _mail_owner(team: Team, standing: Standing, spent: Decimal, level: int) -> N
         figures = {
             "team": team,
             "percent": level,
-            "spent": _amount(spent, standing.unit),
+            "spent": _amount(standing.spent, standing.unit),
             "limit": _amount(standing.limit, standing.unit),
             "unit": Unit(standing.unit).label,
         }
