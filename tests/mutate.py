@@ -85,6 +85,11 @@ AREAS = {
             "tests/test_download_timeout.py",
         ),
     ),
+    "budgets": Area(
+        "gallery/budgets.py",
+        ("month_start", "_summed", "_month_of", "standings", "create", "note_billed"),
+        ("tests/test_budgets.py", "tests/views/test_team_budget.py"),
+    ),
 }
 
 
