@@ -137,10 +137,10 @@ def _amount(value: Decimal, unit: str) -> str:
     return number_format(value, decimal_pos=2)
 
 
-def _summed(rows: models.QuerySet, value, output: models.Field) -> Coalesce:
+def _summed(rows: models.QuerySet, value) -> Coalesce:
     """The sum of `value` over `rows`, as a value of the one row the query reads."""
     total = rows.order_by().annotate(total=Func(value, function="SUM")).values("total")
-    return Coalesce(Subquery(total, output_field=output), Value(0), output_field=output)
+    return Coalesce(Subquery(total), Value(0))
 
 
 def _month_of(holder: models.Model, month: datetime, prefix: str) -> dict:
@@ -152,14 +152,13 @@ def _month_of(holder: models.Model, month: datetime, prefix: str) -> dict:
         status__in=Generation.RESERVING, **{"team_id" if is_team else "owner_id": holder.pk}
     )
     budget = Budget.objects.filter(**key)
-    count = models.BigIntegerField()  # costs in millionths, summed exactly on SQLite too
-    return {
+    return {  # costs in millionths of a yuan, summed exactly on SQLite too
         f"{prefix}unit": Subquery(budget.values("unit")),
         f"{prefix}limit": Subquery(budget.values("limit")),
-        f"{prefix}spent_images": _summed(billed, F("images"), count),
-        f"{prefix}spent_cost": _summed(billed, usage_report.MILLIONTHS, count),
-        f"{prefix}held_images": _summed(holding, F("n"), count),
-        f"{prefix}held_cost": _summed(holding, usage_report.millionths("reserved_cost"), count),
+        f"{prefix}spent_images": _summed(billed, F("images")),
+        f"{prefix}spent_cost": _summed(billed, usage_report.MILLIONTHS),
+        f"{prefix}held_images": _summed(holding, F("n")),
+        f"{prefix}held_cost": _summed(holding, usage_report.millionths("reserved_cost")),
     }
 
 
@@ -226,7 +225,7 @@ def note_billed(entry: UsageEntry) -> None:
     standing = standing_of(entry.team)
     level = standing.warning_at(standing.spent)  # billed: what is in flight may yet fail
     month = month_start().date()
-    not_yet_told = Q(warned_for__isnull=True) | ~Q(warned_for=month) | Q(warned_percent__lt=level)
+    not_yet_told = ~Q(warned_for=month) | Q(warned_percent__lt=level)  # ~Q: or not yet ever
     if level and Budget.objects.filter(not_yet_told, team_id=entry.team_id).update(
         warned_percent=level, warned_for=month
     ):

@@ -2,7 +2,7 @@
 task ends; the refusal says the numbers; parallel requests never overspend."""
 
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from gallery import budgets
-from gallery.models import Budget, Generation, UsageEntry
+from gallery.models import Budget, Generation, Team, UsageEntry
 
 from .conftest import run_dispatcher
 from .factories import PROMPT_FORM, make_generation
@@ -108,7 +108,10 @@ def test_a_cny_budget_refuses_a_model_without_a_price(logged_in, user, settings)
 
     page = create(logged_in, n=1).content.decode()
 
-    assert "has no price listed for this region" in page
+    assert (
+        "Wan 2.1 Turbo has no price listed for this region, so it cannot be weighed against a "
+        "budget in CNY." in page
+    )
     assert not Generation.objects.exists()
 
 
@@ -119,7 +122,7 @@ def test_the_month_is_the_calendar_month_in_time_zone(user, settings):
     spent(user, 4, billed_at=datetime(2026, 11, 30, 23, 59, tzinfo=SHANGHAI))  # November
     spent(user, 3, billed_at=datetime(2026, 12, 1, 0, 1, tzinfo=SHANGHAI))  # 16:01 UTC, Nov 30
 
-    month = budgets.month_start(datetime(2026, 12, 8, 12, tzinfo=SHANGHAI))
+    month = budgets.month_start(datetime(2026, 12, 8, 12, 34, 56, 789, tzinfo=SHANGHAI))
     standing = budgets.standing_of(user, month)
 
     assert month == datetime(2026, 12, 1, tzinfo=SHANGHAI)
@@ -242,10 +245,12 @@ def test_the_teams_owner_is_mailed_once_at_80_and_once_at_100_percent(
     settings.EMAIL_CONFIGURED = True
     user.email = "alice@example.com"  # the team's owner
     user.save()
-    Budget.objects.create(team=team, unit=Budget.Unit.IMAGES, limit=5)
+    Budget.objects.create(team=team, unit=Budget.Unit.IMAGES, limit=10)
+    elsewhere = Team.create("Harbour pilots", owner=other_user)
+    Budget.objects.create(team=elsewhere, unit=Budget.Unit.IMAGES, limit=10)
     client.force_login(other_user)
 
-    for n in (2, 1, 1, 1):  # 40 %, 60 %, 80 %, 100 %
+    for n in (4, 4, 1, 1):  # 40 %, 80 %, 90 %, 100 %
         create(client, n=n, team=team.pk)
         run_dispatcher()
 
@@ -254,7 +259,26 @@ def test_the_teams_owner_is_mailed_once_at_80_and_once_at_100_percent(
         "Lighthouse keepers has spent 80% of its budget this month",
         "Lighthouse keepers has spent 100% of its budget this month",
     ]
-    assert "spent 5 of its monthly budget of 5 images" in mail.outbox[1].body
+    assert "spent 10 of its monthly budget of 10 images" in mail.outbox[1].body
+    assert Budget.objects.get(team=elsewhere).warned_for is None  # not another team's
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_month_warns_again(dashscope, logged_in, user, team, settings):
+    settings.EMAIL_CONFIGURED = True
+    user.email = "alice@example.com"
+    user.save()
+    last_month = (budgets.month_start() - timedelta(days=1)).date()
+    Budget.objects.create(
+        team=team, unit=Budget.Unit.IMAGES, limit=5, warned_percent=100, warned_for=last_month
+    )
+
+    create(logged_in, n=4, team=team.pk)
+    run_dispatcher()
+
+    assert [message.subject for message in mail.outbox] == [
+        "Lighthouse keepers has spent 80% of its budget this month"
+    ]
 
 
 @pytest.mark.django_db(transaction=True)
