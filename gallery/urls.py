@@ -21,6 +21,7 @@ register_converter(IdConverter, "id")
 app_name = "gallery"
 urlpatterns = [
     path("", home.home, name="home"),
+    path("standings/", home.standings, name="standings"),
     path("g/<id:pk>/", detail.detail, name="detail"),
     path("g/<id:pk>/card/", cards.card, name="card"),
     path("g/<id:pk>/star/", cards.star, name="star"),

@@ -235,19 +235,29 @@ def test_beside_generate_the_month_so_far_and_a_warning_from_80_percent(
 
 
 @pytest.mark.django_db
-def test_the_chosen_teams_budget_is_shown_beside_generate(logged_in, user, team):
+def test_choosing_a_team_shows_its_budget_beside_generate(logged_in, user, team):
     Budget.objects.create(team=team, unit=Budget.Unit.IMAGES, limit=10)
     spent(user, images=10, team=team)
+    form = logged_in.get("/").content.decode()
+    assert 'hx-get="/standings/" hx-target="#standings" hx-swap="innerHTML"' in form
 
-    redrawn = logged_in.post(
-        "/",
-        {**PROMPT_FORM, "team": team.pk, "drawn_for": PROMPT_FORM["model"]},
-        headers={"HX-Request": "true", "HX-Trigger-Name": "team"},
-    ).content.decode()
+    chosen = logged_in.get("/standings/", {"team": team.pk}).content.decode()
+    only_me = logged_in.get("/standings/", {"team": ""}).content.decode()
 
-    assert "Budget of Lighthouse keepers: 10 of 10 images used this month, 0 left." in redrawn
-    assert "Nothing is left of it this month." in redrawn
-    assert not Generation.objects.exists()  # a redraw makes nothing
+    assert "Budget of Lighthouse keepers: 10 of 10 images used this month, 0 left." in chosen
+    assert "Nothing is left of it this month." in chosen
+    assert "This month: 0.00 CNY spent, on 10 images." in chosen  # and the person's own
+    assert "Lighthouse keepers" not in only_me
+
+
+@pytest.mark.django_db
+def test_a_viewer_choosing_the_team_learns_nothing_of_its_budget(client, team):
+    Budget.objects.create(team=team, unit=Budget.Unit.IMAGES, limit=10)
+    client.force_login(team.viewer)
+
+    page = client.get("/standings/", {"team": team.pk}).content.decode()
+
+    assert "Lighthouse keepers" not in page and "This month:" in page
 
 
 @pytest.mark.django_db(transaction=True)

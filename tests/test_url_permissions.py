@@ -365,6 +365,8 @@ RULES: dict[str, list[Case]] = {
     "pending_reference": [
         Case("GET", lambda w, u: ([w.pending], {}), outcomes(NOT_FOUND, author=FILE))
     ],
+    # the month so far beside Generate, for the team chosen in the prompt form
+    "standings": [Case("GET", lambda w, u: ([], {"team": w.team.pk}), EVERYONE)],
     "compare": [
         Case("GET", lambda w, u: ([], {"a": w.shared.pk, "b": w.failed.pk}), TEAM_SEES),
     ],

@@ -53,9 +53,9 @@ def _visible(value: str) -> bool:
 # boxes are written beside it).
 PARAM_FIELDS = {str(param): param for param in Param if param is not Param.BBOX_LIST}
 # A change of these redraws the form (htmx): another model's fields, the cost of another
-# count, another team's budget, an upload checked and shown, a reference removed.
+# count, an upload checked and shown, a reference removed.
 PALETTE_ENTRY = re.compile(r"(?P<hex>#[0-9A-Fa-f]{6})\s+(?P<share>[0-9]{1,3}(?:\.[0-9]{1,2})?)\s*%")
-REDRAWN_BY = ("model", "n", "enable_sequential", "team", "reference_uploads", "remove_reference")
+REDRAWN_BY = ("model", "n", "enable_sequential", "reference_uploads", "remove_reference")
 COUNT_BUTTONS_MAX = 6  # counts up to this are buttons
 
 
@@ -249,6 +249,14 @@ class GenerationForm(forms.ModelForm):
         for name in REDRAWN_BY:
             if name in self.fields:
                 self.fields[name].widget.attrs.update(redraw)
+        # Another team only changes the month beside Generate: the form stays as it is typed.
+        self.fields["team"].widget.attrs.update(
+            {
+                "hx-get": reverse("gallery:standings"),
+                "hx-target": "#standings",
+                "hx-swap": "innerHTML",  # not the form's outerHTML
+            }
+        )
         self.fields["model"].initial = self.fields["drawn_for"].initial = spec.name
 
     def clean_prompt(self) -> str:

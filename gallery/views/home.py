@@ -5,14 +5,14 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import listing, references, tasks, waiting
+from .. import budgets, listing, references, tasks, waiting
 from ..dashscope.catalog import EDITING_MODEL, MODELS
 from ..forms import CUSTOM_SIZE, REDRAWN_BY, GenerationForm, size_choices
 from ..ids import parse_id
 from ..models import Generation
-from ..permissions import get_card_for_user
+from ..permissions import get_card_for_user, teams_to_create_in
 
 
 @login_required
@@ -66,6 +66,16 @@ def submit(request: HttpRequest, scope: listing.Scope) -> HttpResponse | Generat
     if request.htmx:
         return render(request, "gallery/_form.html", {"form": form})
     return form
+
+
+@login_required
+@require_GET
+def standings(request: HttpRequest) -> HttpResponse:
+    """The month so far beside Generate, for the team just chosen in the prompt form."""
+    chosen = teams_to_create_in(request.user).filter(pk=parse_id(request.GET.get("team")))
+    teams = list(chosen)  # none: "Only me", or a team one may not create in
+    context = {"standings": budgets.standings(request.user, *teams)}
+    return render(request, "gallery/_standings.html", context)
 
 
 def remembered_for(user) -> dict:

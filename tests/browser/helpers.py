@@ -25,6 +25,14 @@ def menu(page: Page) -> Page:
     return page.locator("#menu")
 
 
+def prompt_options(page: Page):
+    """The prompt form's options, unfolded first where a phone folds them."""
+    summary = page.locator("#prompt-options > summary")
+    if summary.is_visible() and page.locator("#prompt-options[open]").count() == 0:
+        summary.click()
+    return page.locator("#prompt-options")
+
+
 # A tab hidden or shown again as the browser would say it: document.hidden, visibilityState and a
 # visibilitychange event. It answers how many htmx requests that event sent there and then, so
 # "it asks at once" is seen without a stopwatch.

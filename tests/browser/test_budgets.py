@@ -4,17 +4,13 @@ qcluster, and is refused the next image beside Generate with the numbers."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from .helpers import menu
+from .helpers import menu, prompt_options
 
 PIPELINE_TIMEOUT = 20_000
 
 
 def count_of_images(page: Page, n: int) -> None:
-    """Choose `n` images, opening the options first where a phone folded them."""
-    options = page.locator("#prompt-options")
-    if options.get_attribute("open") is None:
-        options.locator("> summary").click()
-    page.locator("#prompt-form").get_by_text(str(n), exact=True).click()
+    prompt_options(page).get_by_text(str(n), exact=True).click()
 
 
 @pytest.mark.parametrize("width", [390, 1440])
@@ -62,3 +58,8 @@ def test_a_team_owner_sets_a_budget_spends_it_and_is_refused_with_the_numbers(
         expect(options).not_to_have_attribute("open", "")  # as the person left it
     expect(form.get_by_label("Prompt", exact=True)).to_have_value("a second lighthouse")
     expect(page.locator("#history > article")).to_have_count(1)  # nothing was made
+
+    prompt_options(page).get_by_label("Where").select_option(label="Only me")  # not the team's
+    expect(page.locator("#standings")).not_to_contain_text("Lighthouse keepers")
+    expect(page.locator("#standings")).to_contain_text("CNY spent, on 2 images.")
+    expect(form.get_by_label("Prompt", exact=True)).to_have_value("a second lighthouse")
