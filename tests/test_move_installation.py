@@ -104,6 +104,10 @@ UsageEntry.objects.create(  # prices to the sixth decimal, as the ledger keeps t
     generation=done, user=alice, team=team, model=done.model, region="cn-beijing", images=2,
     unit_price="0.562065", cost="1.124130", billed_at=a_while_ago,
 )
+Budget.objects.create(
+    team=team, unit="cny", limit="120.50", warned_percent=80, warned_for=a_while_ago.date()
+)
+Budget.objects.create(user=bob, unit="images", limit=40)
 Lease.objects.create(name="dispatcher", holder="old-host", expires_at=a_while_ago)
 Outage.objects.create(
     started_at=a_while_ago, ended_at=a_while_ago + timedelta(minutes=4), cause="503", failed_calls=9
