@@ -37,6 +37,29 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def setup_django(workdir: Path, **environment: str) -> None:
+    """Django in this process, on a fresh SQLite database in `workdir` (the benches that time
+    views through the test client), with `environment` set too."""
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="wanxweb.settings",
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
+        VAR_DIR=str(workdir),
+        MEDIA_ROOT=str(workdir / "media"),
+        LOG_LEVEL="WARNING",
+        **environment,
+    )
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
+        sys.exit("no static files: run `.venv/bin/python manage.py collectstatic` first")
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    call_command("migrate", verbosity=0)
+
+
 def procfile_command(name: str, **variables: str) -> list[str]:
     """The Procfile's command for `name`, with $VARIABLES filled in and run by this Python,
     so a benchmark runs the processes exactly as `make run` does."""

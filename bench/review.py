@@ -13,7 +13,6 @@ Needs the collected static files (`manage.py collectstatic`), like the pages the
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -25,6 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._harness import percentile, setup_django  # noqa: E402
+
 WORDS = (
     "lighthouse harbour dawn dusk fog storm meadow fox owl cat city neon rain temple bamboo "
     "mountain river lantern market robot garden koi dragon paper watercolor oil ink pixel "
@@ -32,31 +33,6 @@ WORDS = (
 ).split()
 NEGATIVE = ["blurry", "text, watermark", "low quality", "extra fingers", ""]
 SIZES = [(1024, 1024), (1280, 1280), (1280, 720), (720, 1280), (1024, 768), (768, 1024)]
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
-def setup_django(workdir: Path) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="wanxweb.settings",
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        VAR_DIR=str(workdir),
-        MEDIA_ROOT=str(workdir / "media"),
-        LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        sys.exit("no static files: run `.venv/bin/python manage.py collectstatic` first")
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
 
 def fill(count: int, seed: int = 7):

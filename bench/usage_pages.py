@@ -15,7 +15,6 @@ Needs the collected static files (`manage.py collectstatic`), like the pages the
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -28,33 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._harness import percentile  # noqa: E402
+from bench._harness import percentile, setup_django  # noqa: E402
 
 DECEMBER = {"since": "2026-12-01", "until": "2026-12-31"}
 MODELS = [("wan2.7-image", "0.2"), ("wan2.6-t2i", "0.2"), ("wanx2.1-t2i-turbo", "0.14")]
 UNPRICED = "qwen-image-3.0"
 MOST_QUERIES, MOST_P95_MS = 10, 150
-
-
-def setup_django(workdir: Path) -> None:
-    os.environ.update(
-        DJANGO_SETTINGS_MODULE="wanxweb.settings",
-        DATABASE_URL=f"sqlite:///{workdir / 'bench.sqlite3'}",
-        VAR_DIR=str(workdir),
-        MEDIA_ROOT=str(workdir / "media"),
-        TIME_ZONE="Asia/Shanghai",
-        LOG_LEVEL="WARNING",
-    )
-    import django
-
-    django.setup()
-    from django.conf import settings
-    from django.core.management import call_command
-
-    if not (Path(settings.STATIC_ROOT) / "staticfiles.json").exists():
-        sys.exit("no static files: run `.venv/bin/python manage.py collectstatic` first")
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
-    call_command("migrate", verbosity=0)
 
 
 def fill(count: int, seed: int = 14):
@@ -144,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="wanxweb-usage-bench-") as tmp:
-        setup_django(Path(tmp))
+        setup_django(Path(tmp), TIME_ZONE="Asia/Shanghai")
         from django.test import Client
         from django.urls import reverse
 
