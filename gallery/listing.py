@@ -71,6 +71,16 @@ ORDER_CHOICES = [("newest", _("Newest first")), ("oldest", _("Oldest first"))]
 DATES = [MinValueValidator(date(1970, 1, 1)), MaxValueValidator(date(9998, 12, 31))]
 
 
+def date_field(label) -> forms.DateField:
+    """An optional day of a query string's period (a list page's, a usage page's)."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        validators=DATES,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
 class FilterForm(forms.Form):
     """A list page's filters and position, read from the query string.
 
@@ -107,18 +117,8 @@ class FilterForm(forms.Form):
         to_field_name="username",
         empty_label=_("Anyone"),
     )
-    since = forms.DateField(
-        label=_("From"),
-        required=False,
-        validators=DATES,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    until = forms.DateField(
-        label=_("To"),
-        required=False,
-        validators=DATES,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    since = date_field(_("From"))
+    until = date_field(_("To"))
     starred = forms.BooleanField(label=_("★ Starred only"), required=False)
     review = forms.ChoiceField(  # team review marks: only where a team reviews
         label=_("Review"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..listing import DATES
+from ..listing import date_field
 from ..usage_report import Grouping, Period, today
 
 # Columns a chart may have: a year of days, seven years of weeks, thirty of months.
@@ -16,18 +16,8 @@ class UsagePeriodForm(forms.Form):
     """A wrong value is said at its field, and the page shows the default period (this month
     to today, per day) meanwhile: a mistyped bookmark never answers a 500."""
 
-    since = forms.DateField(
-        label=_("From"),
-        required=False,
-        validators=DATES,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-    until = forms.DateField(
-        label=_("To"),
-        required=False,
-        validators=DATES,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    since = date_field(_("From"))
+    until = date_field(_("To"))
     by = forms.ChoiceField(label=_("Per"), required=False, choices=Grouping.choices)
 
     def __init__(self, data, **kwargs) -> None:
