@@ -56,11 +56,11 @@ def _team_page(request: HttpRequest, team: Team, budget_form: BudgetForm | None 
 def set_budget(request: HttpRequest, pk: int) -> HttpResponse:
     """The team's owner sets its monthly budget, or removes it ("clear")."""
     team = get_team_for_user(request, pk, roles=[Role.OWNER])
-    budget = Budget.objects.filter(team=team).first() or Budget(team=team)
     if "clear" in request.POST:
         Budget.objects.filter(team=team).delete()
         messages.success(request, _("%(team)s has no monthly budget now.") % {"team": team})
         return redirect(team)
+    budget = Budget.objects.filter(team=team).first() or Budget(team=team)
     form = BudgetForm(request.POST, instance=budget)
     if not form.is_valid():
         return _team_page(request, team, form)
